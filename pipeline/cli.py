@@ -1,0 +1,316 @@
+"""``dyad``: the command line, thin over ``pipeline.jobs`` and the stage functions."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline import jobs
+from pipeline.config import Settings, load_settings
+from pipeline.errors import DyadError
+from pipeline.records import IngestReport
+
+app = typer.Typer(help="Dyad: bilateral-relations news pipeline.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)  # fmt: skip
+feeds_app = typer.Typer(help="The feed list: show health, import and export OPML.",
+                        no_args_is_help=True)  # fmt: skip
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+sample_app = typer.Typer(help="The bundled offline sample.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
+app.add_typer(db_app, name="db")
+app.add_typer(sample_app, name="sample")
+
+console = Console(stderr=True)
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="settings YAML (default: ./dyad.yaml)")
+]
+_state: dict[str, Any] = {}
+
+
+@app.callback()
+def main(
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every failure")] = False,
+) -> None:
+    """Dyad reads foreign-affairs feeds and keeps the articles about relations between countries."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    _state["config"] = config
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(_state.get("config"), **{k: v for k, v in overrides.items() if v is not None})
+    except DyadError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: DyadError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc}")
+    return typer.Exit(1)
+
+
+@app.command()
+def ingest(
+    feeds: Annotated[Path | None, typer.Option(help="feed list YAML (default: settings)")] = None,
+    replay: Annotated[Path | None, typer.Option(help="answer every fetch from this WARC")] = None,
+    record: Annotated[Path | None, typer.Option(help="write every HTTP exchange to this WARC")] = None,
+    sample: Annotated[bool, typer.Option("--sample", help="ingest the bundled offline sample")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+) -> None:
+    """Poll the feeds, store new entries and extract their articles, then print a report."""
+    if sample:
+        from pipeline.sample import build_sample
+
+        base = _settings()
+        replay = build_sample(base.sample_dir, base.data_dir / "sample" / "sample.warc.gz")
+        feeds = base.data_dir / "sample" / "feeds.yaml"
+    settings = _settings(replay_path=replay, record_path=record)
+    try:
+        if as_json:
+            report = jobs.run_ingest(settings, feeds)
+        else:
+            report = _ingest_with_progress(settings, feeds)
+    except DyadError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(json.dumps(report_json(report), ensure_ascii=False))
+    else:
+        print_report(report)
+        out.print(f"database: {settings.effective_database_url}")
+
+
+def _ingest_with_progress(settings: Settings, feeds: Path | None) -> IngestReport:
+    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            else:
+                bar.advance(tasks[stage])
+
+        return jobs.run_ingest(settings, feeds, progress=progress)
+
+
+def report_json(report: IngestReport) -> dict[str, Any]:
+    """The ingest report as printed by ``--json``: totals plus one object per feed."""
+    return {
+        "run_id": report.run_id,
+        "started_at": report.started_at.isoformat(),
+        "finished_at": report.finished_at.isoformat(),
+        "feeds": [
+            {
+                "url": f.url, "name": f.name, "status": f.status.value,
+                "entries_seen": f.entries_seen, "entries_new": f.entries_new,
+                "entries_updated": f.entries_updated, "entries_duplicate": f.entries_duplicate,
+                "error": f.error, "error_kind": f.error_kind, "warnings": list(f.warnings),
+            }  # fmt: skip
+            for f in report.feeds
+        ],
+        "feed_counts": report.feed_counts(),
+        "entries": report.entry_counts(),
+        "articles": report.articles.model_dump(),
+        "article_failures": [a.model_dump() for a in report.article_failures],
+        "stage_seconds": report.stage_seconds,
+    }
+
+
+def print_report(report: IngestReport) -> None:
+    """The human-readable ingest report: totals, failed feeds and articles, time per stage."""
+    fc, ec, ac = report.feed_counts(), report.entry_counts(), report.articles
+    table = Table(title=f"Ingest {report.run_id}", show_header=True, header_style="bold")
+    table.add_column("stage")
+    table.add_column("result")
+    table.add_row("feeds", f"{fc['ok']} ok, {fc['not_modified']} not modified, {fc['failed']} failed, "
+                           f"{fc['deferred']} deferred, {fc['backing_off']} backing off, "
+                           f"{fc['duplicate']} duplicate")  # fmt: skip
+    table.add_row("entries", f"{ec['new']} new, {ec['updated']} updated, {ec['duplicate']} duplicate"
+                             + (f", {ec['skipped']} over the cap" if ec["skipped"] else ""))  # fmt: skip
+    table.add_row("articles", f"{ac.extracted} extracted, {ac.fallback} fallback (feed text), "
+                              f"{ac.failed} failed, {ac.deferred} deferred")  # fmt: skip
+    table.add_row("time", ", ".join(f"{k} {v:.2f} s" for k, v in report.stage_seconds.items()))
+    out.print(table)
+    problems = [f for f in report.feeds if f.error]
+    if problems:
+        failed = Table(title="Feeds with problems", header_style="bold")
+        for column in ("feed", "status", "reason"):
+            failed.add_column(column, overflow="fold")
+        for f in problems:
+            failed.add_row(f.name or f.url, f.status.value, f.error or "")
+        out.print(failed)
+    if report.article_failures:
+        arts = Table(title="Articles not extracted from their page", header_style="bold")
+        for column in ("url", "reason", "text used"):
+            arts.add_column(column, overflow="fold")
+        for a in report.article_failures[:50]:
+            arts.add_row(a.url, f"{a.kind}: {a.message}", "feed text" if a.fallback else "none")
+        if len(report.article_failures) > 50:
+            arts.add_row(f"... {len(report.article_failures) - 50} more", "", "")
+        out.print(arts)
+
+
+@app.command()
+def extract(
+    sources: Annotated[list[str], typer.Argument(help="URLs or saved HTML files")],
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON line per input")] = False,
+) -> None:
+    """Print the text and metadata Dyad extracts from pages (for debugging a site)."""
+    from pipeline.extract import ExtractorPool
+    from pipeline.http import build_client
+
+    settings = _settings()
+    failed = 0
+    with build_client(settings) as client, ExtractorPool(settings.extract) as pool:
+        for source in sources:
+            try:
+                if source.startswith(("http://", "https://")):
+                    result = client.fetch(source, purpose="page")
+                    body, ctype, url = result.body, result.headers.get("content-type"), result.final_url
+                else:
+                    path = Path(source)
+                    body, ctype, url = path.read_bytes(), None, path.resolve().as_uri()
+                page = pool.extract(body, ctype, url)
+            except (DyadError, OSError) as exc:
+                failed += 1
+                message = str(exc)
+                if as_json:
+                    print(json.dumps({"source": source, "title": None, "text": None, "date": None,
+                                          "language": None, "error": message}, ensure_ascii=False))  # fmt: skip
+                else:
+                    console.print(f"[red]{source}[/red]: {message}")
+                continue
+            if as_json:
+                print(json.dumps({"source": source, "title": page.title, "text": page.text,
+                                      "date": page.date, "language": page.language, "error": None},
+                                     ensure_ascii=False))  # fmt: skip
+            else:
+                out.print(f"[bold]{page.title or '(no title)'}[/bold]")
+                meta = {"source": source, "author": page.author, "date": page.date,
+                        "site": page.site_name, "language": page.language, "encoding": page.encoding}  # fmt: skip
+                out.print("  ".join(f"{k}: {v}" for k, v in meta.items() if v))
+                out.print()
+                out.print(page.text, markup=False)
+                out.print()
+    if failed == len(sources):
+        raise typer.Exit(1)
+
+
+@feeds_app.command("list")
+def feeds_list(
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object per feed")] = False,
+) -> None:
+    """Show every feed in the store with its health: last success, failures, last error."""
+    from pipeline.store.db import open_engine
+    from pipeline.store.repo import feed_table
+
+    settings = _settings()
+    try:
+        engine = open_engine(settings.effective_database_url)
+    except DyadError as exc:
+        raise _fail(exc) from exc
+    rows = feed_table(engine)
+    if as_json:
+        for row in rows:
+            print(json.dumps(_feed_json(row), ensure_ascii=False, default=str))
+        return
+    settings_flag = settings.feeds.flag_after_failures
+    table = Table(header_style="bold")
+    for column in ("feed", "status", "entries", "last success", "failures", "last error"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        failures = row["consecutive_failures"]
+        flag = f"[red]{failures}[/red]" if failures >= settings_flag else str(failures)
+        last = row["last_success_at"].strftime("%Y-%m-%d %H:%M") if row["last_success_at"] else "never"
+        table.add_row(f"{row['name']}\n{row['url']}", row["last_status"] or "never polled",
+                      str(row["entries"]), last, flag, row["last_error"] or row["warnings"] or "")  # fmt: skip
+    out.print(table)
+
+
+def _feed_json(row: dict[str, Any]) -> dict[str, Any]:
+    keys = ("url", "name", "tags", "enabled", "last_status", "entries", "last_success_at",
+            "consecutive_failures", "last_error_kind", "last_error", "next_poll_after", "warnings")  # fmt: skip
+    return {k: row[k] for k in keys}
+
+
+@feeds_app.command("import-opml")
+def feeds_import_opml(
+    opml: Annotated[Path, typer.Argument(help="OPML file to read")],
+    feeds: Annotated[Path | None, typer.Option(help="feed list YAML to add to")] = None,
+) -> None:
+    """Add the feeds of an OPML file to the feed list (existing URLs are kept as they are)."""
+    from pipeline.feeds import dump_feed_list, load_feed_list, parse_opml
+
+    settings = _settings()
+    target = feeds or settings.feeds_file
+    try:
+        imported = parse_opml(opml.read_bytes())
+        current = load_feed_list(target) if target.exists() else []
+    except (DyadError, OSError) as exc:
+        raise _fail(exc if isinstance(exc, DyadError) else DyadError(str(exc))) from exc
+    known = {f.url for f in current}
+    added = [f for f in imported if f.url not in known]
+    target.write_text(dump_feed_list([*current, *added]), encoding="utf-8")
+    out.print(f"{len(added)} feeds added, {len(imported) - len(added)} already listed: {target}")
+
+
+@feeds_app.command("export-opml")
+def feeds_export_opml(
+    output: Annotated[Path | None, typer.Argument(help="file to write (default: stdout)")] = None,
+    feeds: Annotated[Path | None, typer.Option(help="feed list YAML to export")] = None,
+) -> None:
+    """Write the feed list as OPML 2.0, for any feed reader."""
+    from pipeline.feeds import load_feed_list, render_opml
+
+    settings = _settings()
+    try:
+        data = render_opml(load_feed_list(feeds or settings.feeds_file))
+    except DyadError as exc:
+        raise _fail(exc) from exc
+    if output is None:
+        sys.stdout.buffer.write(data)
+    else:
+        output.write_bytes(data)
+        out.print(f"wrote {output}")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema to the newest revision (creates it when empty)."""
+    from pipeline.store.db import create_store_engine, current_revision, head_revision, upgrade
+
+    settings = _settings()
+    engine = create_store_engine(settings.effective_database_url)
+    before = current_revision(engine)
+    upgrade(engine)
+    out.print(f"database at {head_revision()} (was {before or 'empty'})")
+
+
+@sample_app.command("build")
+def sample_build(
+    output: Annotated[Path | None, typer.Argument(help="WARC to write")] = None,
+) -> None:
+    """Build the offline sample's WARC recording and feed list from its sources."""
+    from pipeline.sample import build_sample
+
+    settings = _settings()
+    target = output or settings.data_dir / "sample" / "sample.warc.gz"
+    path = build_sample(settings.sample_dir, target)
+    out.print(f"sample recording: {path}\nsample feed list: {path.parent / 'feeds.yaml'}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,187 @@
+"""Dyad's one settings object.
+
+Sources, highest priority first: keyword arguments (the CLI and the DAG layer), ``DYAD_*``
+environment variables (nested with ``__``, e.g. ``DYAD_HTTP__DEADLINE=20``), the YAML file
+(``dyad.yaml`` in the working directory, or the path in ``DYAD_CONFIG`` / ``--config``), then the
+typed defaults below. Settings are built once at the edge (``load_settings``) and passed down; no
+stage reads the environment. Every field is listed in the README's settings table.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from pipeline.errors import ConfigError
+
+PACKAGE_DATA = Path(__file__).parent / "data"
+SAMPLE_DIR = PACKAGE_DATA / "sample"
+
+_yaml_path: ContextVar[Path | None] = ContextVar("dyad_yaml_path", default=None)
+
+
+class HttpSettings(BaseModel):
+    """Limits and manners of the one HTTP client every fetch goes through."""
+
+    connect_timeout: float = Field(10.0, gt=0, le=120, description="seconds to open a connection")
+    read_timeout: float = Field(20.0, gt=0, le=300, description="seconds to wait for any bytes")
+    deadline: float = Field(30.0, gt=0, le=600, description="whole-request limit, body included")
+    feed_max_bytes: int = Field(5 * 2**20, ge=1024, description="feed body cap, decompressed")
+    page_max_bytes: int = Field(5 * 2**20, ge=1024, description="page body cap, decompressed")
+    robots_max_bytes: int = Field(512 * 1024, ge=1024, description="robots.txt cap")
+    max_redirects: int = Field(5, ge=0, le=20)
+    retries: int = Field(2, ge=0, le=10, description="extra tries on connect errors and 5xx")
+    backoff_base: float = Field(0.5, ge=0, le=60, description="first retry delay, seconds")
+    backoff_max: float = Field(30.0, ge=0, le=600)
+    per_host_concurrency: int = Field(2, ge=1, le=16)
+    per_host_delay: float = Field(1.0, ge=0, le=60, description="seconds between request starts")
+    retry_after_min: float = Field(60.0, ge=0, description="Retry-After clamp, lower bound")
+    retry_after_max: float = Field(86400.0, ge=1, description="Retry-After clamp, upper bound")
+    user_agent: str = Field("Dyad/0.1 (+{contact_url})")
+    contact_url: str = Field("https://github.com/dyad-news/dyad")
+    allow_private_networks: bool = Field(
+        False, description="allow loopback/private targets (tests, intranet feeds)"
+    )
+    robots_cache_seconds: float = Field(86400.0, ge=0)
+    respect_robots: bool = True
+
+    @field_validator("user_agent")
+    @classmethod
+    def _user_agent_names_dyad(cls, value: str) -> str:
+        if "dyad" not in value.lower() or any(c in value for c in "\r\n"):
+            raise ValueError("user_agent must name Dyad and be one line")
+        return value
+
+    @field_validator("contact_url")
+    @classmethod
+    def _contact_is_url(cls, value: str) -> str:
+        if not re.match(r"^(https?://|mailto:)\S+$", value):
+            raise ValueError("contact_url must be an http(s) or mailto: URL")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HttpSettings:
+        if self.retry_after_min > self.retry_after_max:
+            raise ValueError("retry_after_min must not exceed retry_after_max")
+        if self.read_timeout > self.deadline:
+            self.read_timeout = self.deadline
+        return self
+
+    @property
+    def user_agent_header(self) -> str:
+        """The User-Agent sent on every request, with the contact URL filled in."""
+        return self.user_agent.replace("{contact_url}", self.contact_url)
+
+
+class FeedSettings(BaseModel):
+    """How feeds are polled and how much of each one is taken."""
+
+    max_items: int = Field(200, ge=1, le=10000, description="newest items taken per feed per run")
+    unconditional_every_hours: float = Field(
+        24.0, ge=0, description="drop ETag/Last-Modified once this often (0 = never)"
+    )
+    failure_backoff_base_minutes: float = Field(30.0, ge=0)
+    failure_backoff_max_hours: float = Field(24.0, ge=0)
+    flag_after_failures: int = Field(3, ge=1)
+    redirect_confirm_count: int = Field(5, ge=1, description="301s seen before suggesting a move")
+    shard_size: int = Field(10, ge=1, le=1000, description="feeds per Airflow mapped task")
+    poll_workers: int = Field(8, ge=1, le=64, description="threads polling feeds")
+    title_max_chars: int = Field(1024, ge=64)
+    summary_max_chars: int = Field(65536, ge=256)
+
+
+class ExtractSettings(BaseModel):
+    """Article extraction: isolation limits and fallbacks."""
+
+    workers: int = Field(0, ge=0, le=64, description="extraction processes; 0 = one per core")
+    fetch_workers: int = Field(8, ge=1, le=64, description="threads fetching article pages")
+    wall_seconds: float = Field(20.0, gt=0, le=600)
+    memory_mb: int = Field(1024, ge=128, description="address-space limit per extractor process")
+    max_tags: int = Field(200_000, ge=100, description="pages with more '<' than this are refused")
+    text_max_chars: int = Field(200_000, ge=1000)
+    max_attempts: int = Field(3, ge=1, description="page fetch attempts before settling on fallback")
+
+
+class Settings(BaseSettings):
+    """Everything Dyad can be told. Build with ``load_settings``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DYAD_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    data_dir: Path = Field(Path("var"), description="where the SQLite file, WARCs and output go")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
+    feeds_file: Path = Field(Path("feeds.yaml"))
+    replay_path: Path | None = Field(None, description="answer every fetch from this WARC")
+    record_path: Path | None = Field(None, description="write every HTTP exchange to this WARC")
+    sample_dir: Path = Field(SAMPLE_DIR, description="the bundled offline sample's sources")
+    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
+    feeds: FeedSettings = Field(default_factory=FeedSettings)  # type: ignore[arg-type]
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)  # type: ignore[arg-type]
+
+    @field_validator("database_url")
+    @classmethod
+    def _url_shape(cls, value: str) -> str:
+        if value and "://" not in value:
+            raise ValueError("database_url must be an SQLAlchemy URL such as sqlite:///var/dyad.db")
+        return value
+
+    @model_validator(mode="after")
+    def _paths(self) -> Settings:
+        if self.replay_path is not None and self.record_path is not None:
+            raise ValueError("replay_path and record_path cannot both be set")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL in use: the setting, or a SQLite file under ``data_dir``."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'dyad.db'}"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = _yaml_path.get()
+        if path is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
+        return tuple(sources)
+
+
+def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings from overrides, ``DYAD_*`` variables, the YAML file and defaults.
+
+    ``config_path`` wins over ``DYAD_CONFIG``; without either, ``./dyad.yaml`` is read when it
+    exists. Raises ``ConfigError`` naming every invalid field.
+    """
+    path = config_path or (Path(os.environ["DYAD_CONFIG"]) if os.environ.get("DYAD_CONFIG") else None)
+    if path is None and Path("dyad.yaml").is_file():
+        path = Path("dyad.yaml")
+    if path is not None and not path.is_file():
+        raise ConfigError(f"settings file not found: {path}")
+    token = _yaml_path.set(path)
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings: {exc}", item=str(path) if path else None) from exc
+    finally:
+        _yaml_path.reset(token)

@@ -1,0 +1,183 @@
+"""Dyad's error types: every failure is a named error that knows its item and whether a retry helps.
+
+The tree::
+
+    DyadError                       base: item (URL, feed, id), kind (short stable name), retryable
+    ├── ConfigError                 settings or a feed list that cannot be loaded
+    ├── FetchError                  anything that stopped us getting a body over HTTP
+    │   ├── InvalidURL              not an absolute http(s) URL (file:, data:, javascript: ...)
+    │   ├── BlockedAddress          SSRF guard: the host resolves to a private/special address
+    │   ├── BlockedByRobots         robots.txt disallows the page
+    │   ├── RobotsUnavailable       robots.txt answered 5xx / timed out / was too large
+    │   ├── FetchTimeout            connect timeout, read timeout or whole-request deadline (retryable)
+    │   ├── ConnectFailed           connection refused / reset / DNS failure (retryable)
+    │   ├── TLSFailed               certificate or handshake failure (never retried unverified)
+    │   ├── TooLarge                body over the cap, counted after decompression
+    │   ├── TooManyRedirects        more hops than allowed
+    │   ├── UnsupportedEncoding     Content-Encoding we cannot decode with a bound (br, zstd, ...)
+    │   ├── UnsupportedContentType  e.g. a PDF where an HTML page was expected
+    │   ├── HTTPStatusError         4xx/5xx answer (retryable for 5xx)
+    │   ├── HostDeferred            429/503 with Retry-After: the host is not asked again before a time
+    │   ├── EmptyResponse           200 with no body
+    │   └── ReplayMiss              replay mode: the recording has no answer for this URL
+    ├── FeedError
+    │   └── NotAFeed                HTML, JSON, garbage or a challenge page where a feed was expected
+    ├── ExtractError
+    │   ├── PageTooComplex          the tag pre-check refused the page
+    │   ├── ExtractionTimeout       the isolated extractor hit its wall-clock limit
+    │   ├── ExtractionCrashed       the isolated extractor died (memory limit, crash)
+    │   └── NoExtractableText       nothing readable on the page
+    ├── OPMLError                   an OPML file that is unsafe or not OPML
+    └── StoreError
+        └── SchemaMismatch          the database is at an older Alembic revision
+
+Stage functions raise these; ``pipeline.jobs`` catches them per item, records a failure row and
+carries on. ``kind`` is what reports, the database and ``dyad feeds list`` show.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class DyadError(Exception):
+    """Base of every error Dyad raises on purpose."""
+
+    kind = "error"
+    retryable = False
+
+    def __init__(self, message: str, *, item: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.item = item
+
+    def __str__(self) -> str:
+        return f"{self.message} ({self.item})" if self.item else self.message
+
+
+class ConfigError(DyadError):
+    kind = "config"
+
+
+class FetchError(DyadError):
+    kind = "fetch"
+
+
+class InvalidURL(FetchError):
+    kind = "invalid_url"
+
+
+class BlockedAddress(FetchError):
+    kind = "blocked_address"
+
+
+class BlockedByRobots(FetchError):
+    kind = "blocked_by_robots"
+
+
+class RobotsUnavailable(FetchError):
+    kind = "robots_unavailable"
+
+
+class FetchTimeout(FetchError):
+    """Connect timeout (retried at once), or read timeout / deadline (left for the next run)."""
+
+    kind = "timeout"
+    retryable = True
+
+    def __init__(self, message: str, *, item: str | None = None, during_connect: bool = False):
+        super().__init__(message, item=item)
+        self.during_connect = during_connect
+
+
+class ConnectFailed(FetchError):
+    kind = "connect_failed"
+    retryable = True
+
+
+class TLSFailed(FetchError):
+    kind = "tls"
+
+
+class TooLarge(FetchError):
+    kind = "too_large"
+
+
+class TooManyRedirects(FetchError):
+    kind = "too_many_redirects"
+
+
+class UnsupportedEncoding(FetchError):
+    kind = "unsupported_encoding"
+
+
+class UnsupportedContentType(FetchError):
+    kind = "unsupported_content_type"
+
+
+class HTTPStatusError(FetchError):
+    kind = "http_status"
+
+    def __init__(self, message: str, *, status: int, item: str | None = None) -> None:
+        super().__init__(message, item=item)
+        self.status = status
+        self.retryable = status >= 500
+
+
+class HostDeferred(FetchError):
+    """The host asked us (429/503 + Retry-After) not to come back before ``not_before``."""
+
+    kind = "deferred"
+    retryable = True
+
+    def __init__(self, message: str, *, not_before: datetime, item: str | None = None) -> None:
+        super().__init__(message, item=item)
+        self.not_before = not_before
+
+
+class EmptyResponse(FetchError):
+    kind = "empty_response"
+
+
+class ReplayMiss(FetchError):
+    kind = "replay_miss"
+
+
+class FeedError(DyadError):
+    kind = "feed"
+
+
+class NotAFeed(FeedError):
+    kind = "not_a_feed"
+
+
+class ExtractError(DyadError):
+    kind = "extract"
+
+
+class PageTooComplex(ExtractError):
+    kind = "page_too_complex"
+
+
+class ExtractionTimeout(ExtractError):
+    kind = "extraction_timeout"
+
+
+class ExtractionCrashed(ExtractError):
+    kind = "extraction_crashed"
+
+
+class NoExtractableText(ExtractError):
+    kind = "no_text"
+
+
+class OPMLError(DyadError):
+    kind = "opml"
+
+
+class StoreError(DyadError):
+    kind = "store"
+
+
+class SchemaMismatch(StoreError):
+    kind = "schema_mismatch"

@@ -1,0 +1,267 @@
+"""Article pages to clean text and metadata, with trafilatura, isolated from pathological HTML.
+
+``decode_html`` turns bytes into text by our own order: byte-order mark, then the HTTP charset,
+then a ``<meta>`` charset (each only if the bytes really decode with it), then charset_normalizer's
+detection, then UTF-8 with replacement. ``extract_article`` is pure: elements hidden from readers,
+comments and scripts are removed, then trafilatura extracts the main text with these options:
+
+- ``favor_precision=True``: boilerplate (related links, newsletters) costs more than a lost line;
+  the text goes to detection and an LLM summary.
+- ``include_comments=False``, ``include_tables=False``, ``include_images/links=False``: reader
+  comments and tables are not the story.
+- ``deduplicate=False``: trafilatura's dedup cache is process-wide, so output would depend on
+  which pages came earlier; Dyad deduplicates by URL and content hash instead.
+- ``with_metadata=True`` and ``date_extraction_params={"extensive_search": False,
+  "original_date": True}``: the page's own title/author/site/date, without guessing dates from
+  arbitrary text.
+- trafilatura's signal-based ``EXTRACTION_TIMEOUT`` is off: signals do not work outside the main
+  thread, and ``ExtractorPool`` enforces a real wall-clock limit.
+
+``ExtractorPool`` runs extraction in worker processes (pebble) with a wall-clock limit and an
+address-space limit per task; a page that stalls or eats memory kills only its worker. Pages with
+more tags than ``max_tags`` are refused before parsing (a million ``<span>`` takes minutes).
+"""
+
+from __future__ import annotations
+
+import codecs
+import multiprocessing
+import os
+import re
+import resource
+from concurrent.futures import TimeoutError as FutureTimeout
+from copy import deepcopy
+from typing import Any
+
+import charset_normalizer
+import lxml.etree
+import lxml.html
+import pebble
+import trafilatura
+from trafilatura.settings import DEFAULT_CONFIG
+
+from pipeline.config import ExtractSettings
+from pipeline.errors import (
+    ExtractError,
+    ExtractionCrashed,
+    ExtractionTimeout,
+    NoExtractableText,
+    PageTooComplex,
+)
+from pipeline.records import ExtractedPage
+from pipeline.textclean import clean_text, drop_invisible
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
+_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+MIN_TEXT_CHARS = 40
+
+_CONFIG = deepcopy(DEFAULT_CONFIG)
+_CONFIG["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
+_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "100"
+
+
+def _codec(name: str | None) -> str | None:
+    if not name:
+        return None
+    try:
+        return codecs.lookup(name.strip().strip("'\"")).name
+    except LookupError:
+        return None
+
+
+def _strict(body: bytes, codec: str | None) -> str | None:
+    if codec is None:
+        return None
+    try:
+        return body.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def charset_from_content_type(content_type: str | None) -> str | None:
+    """The ``charset`` parameter of a Content-Type header, if any."""
+    match = re.search(r"charset\s*=\s*[\"']?([^;\"'\s]+)", content_type or "", re.I)
+    return match.group(1) if match else None
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]:
+    """``body`` as text and the codec used: BOM, HTTP charset, meta charset, detection, UTF-8."""
+    for bom, codec in _BOMS:
+        if body.startswith(bom):
+            return body[len(bom) :].decode(codec if codec != "utf-16" and codec != "utf-32"
+                                           else _bom_codec(bom), errors="replace"), codec  # fmt: skip
+    http_codec = _codec(charset_from_content_type(content_type))
+    text = _strict(body, http_codec)
+    if text is not None and http_codec:
+        return text, http_codec
+    match = _META_CHARSET.search(body[:8192])
+    meta_codec = _codec(match.group(1).decode("ascii", "ignore")) if match else None
+    text = _strict(body, meta_codec)
+    if text is not None and meta_codec:
+        return text, meta_codec
+    guessed = detect_codec(body)
+    if guessed is not None:
+        text = _strict(body, guessed)
+        if text is not None:
+            return text, guessed
+    return body.decode("utf-8", errors="replace"), "utf-8"
+
+
+def detect_codec(body: bytes) -> str | None:
+    """charset_normalizer's guess, preferring windows-1252 among near-ties.
+
+    Short Western European texts score almost the same in cp1252, cp1250 and cp1257; the web's
+    legacy default (WHATWG) is windows-1252, so it wins a tie within 0.05 chaos.
+    """
+    matches = list(charset_normalizer.from_bytes(body[:200_000]))
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: m.chaos)
+    near = [m.encoding for m in matches if m.chaos <= best.chaos + 0.05]
+    return "cp1252" if "cp1252" in near else str(matches[0].encoding)
+
+
+def _bom_codec(bom: bytes) -> str:
+    return {codecs.BOM_UTF32_LE: "utf-32-le", codecs.BOM_UTF32_BE: "utf-32-be",
+            codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}[bom]  # fmt: skip
+
+
+def check_complexity(body: bytes, max_tags: int) -> None:
+    """Raise ``PageTooComplex`` when the page has more than ``max_tags`` tags (counted as '<')."""
+    tags = body.count(b"<")
+    if tags > max_tags:
+        raise PageTooComplex(f"page has {tags} tags, over the {max_tags} limit")
+
+
+def extract_article(html: str, url: str, *, text_max_chars: int = 200_000) -> ExtractedPage:
+    """Main text and metadata of an article page. Pure (no I/O).
+
+    Raises ``NoExtractableText`` when the page holds no readable article text.
+    """
+    if not html.strip():
+        raise NoExtractableText("empty page", item=url)
+    try:
+        tree = trafilatura.utils.load_html(html)
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        raise NoExtractableText(f"unparseable HTML: {exc}", item=url) from exc
+    if tree is None:
+        raise NoExtractableText("unparseable HTML", item=url)
+    page_language = tree.get("lang") or None
+    drop_invisible(tree)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=False,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        with_metadata=True,
+        date_extraction_params={"extensive_search": False, "original_date": True},
+        config=_CONFIG,
+    )
+    text = clean_text(getattr(document, "text", None) or "", text_max_chars) if document else ""
+    if len(text) < MIN_TEXT_CHARS:
+        raise NoExtractableText("no extractable article text", item=url)
+
+    def meta(name: str, cap: int = 500) -> str | None:
+        value = getattr(document, name, None)
+        return clean_text(str(value), cap, single_line=True) or None if value else None
+
+    language = meta("language", 20) or (clean_text(page_language, 20, single_line=True) or None)
+    return ExtractedPage(
+        url=url, title=meta("title", 1024), author=meta("author"), date=meta("date", 40),
+        site_name=meta("sitename"), language=language, text=text,
+    )  # fmt: skip
+
+
+def extract_page(
+    body: bytes, content_type: str | None, url: str, max_tags: int, text_max_chars: int
+) -> ExtractedPage:
+    """Decode and extract a fetched page in this process (the pool runs this in a worker)."""
+    check_complexity(body, max_tags)
+    html, codec = decode_html(body, content_type)
+    page = extract_article(html, url, text_max_chars=text_max_chars)
+    return page.model_copy(update={"encoding": codec})
+
+
+def _worker_init(memory_mb: int) -> None:
+    limit = memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _worker_extract(
+    body: bytes, content_type: str | None, url: str, max_tags: int, text_max_chars: int
+) -> tuple[str, Any, str]:
+    """Runs in a worker: never raises, returns ("ok", page, "") or ("error", kind, message)."""
+    try:
+        return "ok", extract_page(body, content_type, url, max_tags, text_max_chars), ""
+    except ExtractError as exc:
+        return "error", type(exc).__name__, exc.message
+    except MemoryError:
+        return "error", "ExtractionCrashed", "extraction exceeded the memory limit"
+    except Exception as exc:  # a bug or parser crash on one page must not end the run
+        return "error", "NoExtractableText", f"extractor failed: {type(exc).__name__}: {exc}"
+
+
+_ERRORS: dict[str, type[ExtractError]] = {
+    cls.__name__: cls
+    for cls in (NoExtractableText, PageTooComplex, ExtractionCrashed, ExtractionTimeout)
+}
+
+
+class ExtractorPool:
+    """Worker processes that extract pages under a wall-clock and a memory limit."""
+
+    def __init__(self, settings: ExtractSettings) -> None:
+        self.settings = settings
+        workers = settings.workers or (os.cpu_count() or 1)
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["pipeline.extract"])
+        self._pool = pebble.ProcessPool(
+            max_workers=workers,
+            max_tasks=500,
+            initializer=_worker_init,
+            initargs=(settings.memory_mb,),
+            context=context,
+        )
+
+    def extract(self, body: bytes, content_type: str | None, url: str) -> ExtractedPage:
+        """Extract one page. Raises ``ExtractError`` subclasses (timeout, crash, no text ...)."""
+        s = self.settings
+        check_complexity_or_raise(body, s.max_tags, url)
+        future = self._pool.schedule(
+            _worker_extract, args=(body, content_type, url, s.max_tags, s.text_max_chars),
+            timeout=s.wall_seconds,
+        )  # fmt: skip
+        try:
+            status, value, message = future.result()
+        except FutureTimeout as exc:
+            raise ExtractionTimeout(f"extraction took over {s.wall_seconds:g} s", item=url) from exc
+        except pebble.ProcessExpired as exc:
+            raise ExtractionCrashed(f"extractor process died ({exc})", item=url) from exc
+        if status == "ok":
+            return value  # type: ignore[no-any-return]
+        raise _ERRORS.get(value, NoExtractableText)(message, item=url)
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.stop()
+        self._pool.join(timeout=10)
+
+    def __enter__(self) -> ExtractorPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def check_complexity_or_raise(body: bytes, max_tags: int, url: str) -> None:
+    """``check_complexity`` with the page's URL on the error."""
+    try:
+        check_complexity(body, max_tags)
+    except PageTooComplex as exc:
+        exc.item = url
+        raise

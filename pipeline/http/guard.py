@@ -1,0 +1,116 @@
+"""SSRF guard: which addresses Dyad may connect to, enforced where the socket is opened.
+
+Checking a URL's host string is not enough (``127.1``, ``2130706433``, DNS names that resolve to
+private space, rebinding between check and connect). ``GuardedBackend`` is an httpcore network
+backend: it resolves the host itself, drops every forbidden address and connects only to an
+allowed one, so the check applies to the address actually connected to, on every redirect hop.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable
+
+import httpcore
+from httpcore._backends.sync import SyncStream
+
+from pipeline.errors import BlockedAddress
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_CGNAT = ipaddress.ip_network("100.64.0.0/10")
+_NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+
+
+def forbidden_reason(ip: IPAddress) -> str | None:
+    """Why Dyad must not connect to ``ip`` by default, or None when it is a public address.
+
+    Refused: loopback, private, link-local, shared/CGNAT, multicast, unspecified, reserved, and
+    IPv6 forms that embed such an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo).
+    """
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded: ipaddress.IPv4Address | None = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and any(ip in net for net in _NAT64):
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is None and ip.teredo:
+            embedded = ip.teredo[1]
+        if embedded is not None:
+            inner = forbidden_reason(embedded)
+            return f"embeds {embedded} ({inner})" if inner else None
+    checks = (
+        (ip.is_unspecified, "unspecified"),
+        (ip.is_loopback, "loopback"),
+        (ip.is_link_local, "link-local"),
+        (ip.is_multicast, "multicast"),
+        (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "shared address space (CGNAT)"),
+        (ip.is_private, "private"),
+        (ip.is_reserved, "reserved"),
+        (not ip.is_global, "not globally routable"),
+    )
+    for hit, reason in checks:
+        if hit:
+            return reason
+    return None
+
+
+def resolve_allowed(
+    host: str, port: int, *, allow_private: bool
+) -> list[tuple[socket.AddressFamily, tuple[str, int] | tuple[str, int, int, int]]]:
+    """Resolve ``host`` and keep the addresses we may connect to.
+
+    Raises ``BlockedAddress`` when every address is forbidden, ``OSError`` when it does not resolve.
+    """
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    allowed = []
+    refused: list[str] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        reason = None if allow_private else forbidden_reason(ip)
+        if reason:
+            refused.append(f"{ip} ({reason})")
+        else:
+            allowed.append((family, sockaddr))
+    if not allowed:
+        raise BlockedAddress(
+            f"refused to connect: {host} resolves only to {', '.join(refused)}", item=host
+        )
+    return allowed  # type: ignore[return-value]
+
+
+class GuardedBackend(httpcore.SyncBackend):
+    """httpcore backend that connects only to addresses ``forbidden_reason`` accepts."""
+
+    def __init__(self, *, allow_private: bool) -> None:
+        self.allow_private = allow_private
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            candidates = resolve_allowed(host, port, allow_private=self.allow_private)
+        except socket.gaierror as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        last_error: OSError | None = None
+        for family, sockaddr in candidates:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            try:
+                for option in socket_options or ():
+                    sock.setsockopt(*option)  # type: ignore[arg-type]
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                sock.settimeout(timeout)
+                sock.connect(sockaddr)
+            except TimeoutError as exc:
+                sock.close()
+                raise httpcore.ConnectTimeout(f"connect to {host}:{port} timed out") from exc
+            except OSError as exc:
+                sock.close()
+                last_error = exc
+                continue
+            return SyncStream(sock)
+        raise httpcore.ConnectError(f"cannot connect to {host}:{port}: {last_error}")

@@ -1,0 +1,1 @@
+"""Dyad's store: SQLAlchemy tables, Alembic migrations, upsert-only writes (see ``repo``)."""

@@ -1,0 +1,104 @@
+"""Engine creation and schema management for Dyad's store.
+
+SQLite (the default) runs in WAL mode with a busy timeout so two writers wait for each other
+instead of failing; PostgreSQL is used through its URL (``postgresql+psycopg://...``). The schema
+is owned by Alembic: ``open_engine`` creates it on an empty database and refuses, naming both
+revisions, to run on a database left at an older revision (``dyad db upgrade`` moves it).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+
+from pipeline.errors import SchemaMismatch, StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_MS = 5000
+
+
+def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` with Dyad's connection settings (no schema check)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_MS / 1000})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic configuration pointing at Dyad's migrations (and at ``engine`` when given)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    """The newest migration's revision id."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is stamped with, or None for an unmanaged database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Apply migrations up to ``revision``."""
+    command.upgrade(alembic_config(engine), revision)
+
+
+def open_engine(url: str) -> Engine:
+    """An engine whose database is at the newest schema revision.
+
+    An empty database is migrated to the head; one at an older revision raises
+    ``SchemaMismatch`` (run ``dyad db upgrade``); one with tables but no revision raises
+    ``StoreError``.
+    """
+    engine = create_store_engine(url)
+    try:
+        current = current_revision(engine)
+    except Exception as exc:
+        raise StoreError(f"cannot open the database: {exc}", item=_safe(url)) from exc
+    head = head_revision()
+    if current == head:
+        return engine
+    if current is None:
+        tables = set(inspect(engine).get_table_names())
+        if tables & {"feeds", "articles", "entries"}:
+            raise StoreError("database has Dyad tables but no Alembic revision", item=_safe(url))
+        upgrade(engine)
+        return engine
+    raise SchemaMismatch(
+        f"database is at revision {current}, this Dyad needs {head}: run 'dyad db upgrade'",
+        item=_safe(url),
+    )
+
+
+def _safe(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)

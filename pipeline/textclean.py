@@ -1,0 +1,118 @@
+"""Text hygiene shared by every stage: control characters out, HTML to plain text, caps.
+
+Feed titles and summaries arrive with NULs, ANSI escapes, bidi overrides, zero-width characters
+and HTML (hidden spans, comments, scripts). Everything Dyad stores, logs, sends to an LLM or puts
+in an email passes through ``clean_text`` (and ``html_to_text`` when it may hold markup).
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.etree
+import lxml.html
+
+# ANSI CSI/OSC escape sequences, then the remaining C0/C1 controls (tab and newline are kept),
+# bidi embedding/override/isolate controls, zero-width characters and BOMs.
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+)
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
+_BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)*")
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
+_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
+_BLOCK_TAGS = frozenset(
+    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote section article tr table pre hr figure".split()
+)
+
+
+def clean_text(value: str | None, max_chars: int | None = None, *, single_line: bool = False) -> str:
+    """Return ``value`` without control, bidi or zero-width characters, whitespace tidied.
+
+    ``single_line`` folds every line break into a space (titles, headers). ``max_chars`` caps the
+    result, cutting at a word boundary when one is near and marking the cut with an ellipsis.
+    """
+    if not value:
+        return ""
+    text = _ANSI.sub("", value)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROLS.sub("", text)
+    if single_line:
+        text = " ".join(text.split())
+    else:
+        text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+        text = _BLANK_LINES.sub("\n\n", text).strip()
+    if max_chars is not None and len(text) > max_chars:
+        cut = text[: max_chars - 1]
+        space = cut.rfind(" ")
+        if space > max_chars * 0.8:
+            cut = cut[:space]
+        text = cut.rstrip() + "…"
+    return text
+
+
+def is_hidden(element: lxml.html.HtmlElement) -> bool:
+    """True when a reader would not see ``element`` (hidden attribute, aria-hidden, CSS)."""
+    attrib = element.attrib
+    if "hidden" in attrib or attrib.get("aria-hidden", "").lower() == "true":
+        return True
+    return bool(_HIDDEN_STYLE.search(attrib.get("style", "")))
+
+
+def drop_invisible(root: lxml.html.HtmlElement) -> int:
+    """Remove comments, scripts, styles and elements hidden from readers; return how many."""
+    removed = 0
+    for node in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
+        _drop(node)
+        removed += 1
+    for node in list(root.iter(*_DROP_TAGS)):
+        _drop(node)
+        removed += 1
+    for node in list(root.iter()):
+        if isinstance(node.tag, str) and node.getparent() is not None and is_hidden(node):
+            _drop(node)
+            removed += 1
+    return removed
+
+
+def _drop(node: lxml.etree._Element) -> None:
+    """Remove ``node`` but keep the text that followed it, in place."""
+    if node.getparent() is None:
+        return
+    if isinstance(node, lxml.html.HtmlMixin):
+        node.drop_tree()
+        return
+    previous, parent, tail = node.getprevious(), node.getparent(), node.tail
+    parent.remove(node)
+    if tail and previous is not None:
+        previous.tail = (previous.tail or "") + tail
+    elif tail:
+        parent.text = (parent.text or "") + tail
+
+
+def html_to_text(markup: str | None, max_chars: int | None = None) -> str:
+    """Plain, visible text of an HTML fragment: no tags, hidden parts, comments or scripts."""
+    if not markup:
+        return ""
+    if "<" not in markup and "&" not in markup:
+        return clean_text(markup, max_chars)
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return clean_text(re.sub(r"<[^>]*>", " ", markup), max_chars)
+    drop_invisible(root)
+    parts: list[str] = []
+    for event, node in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if event == "start":
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if node.text and tag:
+                parts.append(node.text)
+        else:
+            if tag in _BLOCK_TAGS:
+                parts.append("\n")
+            if node.tail and node is not root:
+                parts.append(node.tail)
+    return clean_text("".join(parts), max_chars)

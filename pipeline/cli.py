@@ -18,10 +18,14 @@ from pipeline.config import Settings, load_settings
 from pipeline.errors import DyadError
 from pipeline.records import IngestReport
 
-app = typer.Typer(help="Dyad: bilateral-relations news pipeline.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)  # fmt: skip
-feeds_app = typer.Typer(help="The feed list: show health, import and export OPML.",
-                        no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Dyad: bilateral-relations news pipeline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+feeds_app = typer.Typer(
+    help="The feed list: show health, import and export OPML.", no_args_is_help=True
+)
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 sample_app = typer.Typer(help="The bundled offline sample.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
@@ -43,14 +47,18 @@ def main(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="log every failure")] = False,
 ) -> None:
     """Dyad reads foreign-affairs feeds and keeps the articles about relations between countries."""
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s")  # fmt: skip
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.ERROR,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     _state["config"] = config
 
 
 def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings(_state.get("config"), **{k: v for k, v in overrides.items() if v is not None})
+        return load_settings(
+            _state.get("config"), **{k: v for k, v in overrides.items() if v is not None}
+        )
     except DyadError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
@@ -65,9 +73,15 @@ def _fail(exc: DyadError) -> typer.Exit:
 def ingest(
     feeds: Annotated[Path | None, typer.Option(help="feed list YAML (default: settings)")] = None,
     replay: Annotated[Path | None, typer.Option(help="answer every fetch from this WARC")] = None,
-    record: Annotated[Path | None, typer.Option(help="write every HTTP exchange to this WARC")] = None,
-    sample: Annotated[bool, typer.Option("--sample", help="ingest the bundled offline sample")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="print the report as one JSON object")] = False,
+    record: Annotated[
+        Path | None, typer.Option(help="write every HTTP exchange to this WARC")
+    ] = None,
+    sample: Annotated[
+        bool, typer.Option("--sample", help="ingest the bundled offline sample")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print the report as one JSON object")
+    ] = False,
 ) -> None:
     """Poll the feeds, store new entries and extract their articles, then print a report."""
     if sample:
@@ -92,9 +106,15 @@ def ingest(
 
 
 def _ingest_with_progress(settings: Settings, feeds: Path | None) -> IngestReport:
-    columns = (TextColumn("{task.description:<9}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as bar:
+    columns = (
+        TextColumn("{task.description:<9}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(
+        *columns, console=console, transient=True, disable=not console.is_terminal
+    ) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(stage: str, total: int) -> None:
@@ -114,11 +134,17 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         "finished_at": report.finished_at.isoformat(),
         "feeds": [
             {
-                "url": f.url, "name": f.name, "status": f.status.value,
-                "entries_seen": f.entries_seen, "entries_new": f.entries_new,
-                "entries_updated": f.entries_updated, "entries_duplicate": f.entries_duplicate,
-                "error": f.error, "error_kind": f.error_kind, "warnings": list(f.warnings),
-            }  # fmt: skip
+                "url": f.url,
+                "name": f.name,
+                "status": f.status.value,
+                "entries_seen": f.entries_seen,
+                "entries_new": f.entries_new,
+                "entries_updated": f.entries_updated,
+                "entries_duplicate": f.entries_duplicate,
+                "error": f.error,
+                "error_kind": f.error_kind,
+                "warnings": list(f.warnings),
+            }
             for f in report.feeds
         ],
         "feed_counts": report.feed_counts(),
@@ -135,13 +161,22 @@ def print_report(report: IngestReport) -> None:
     table = Table(title=f"Ingest {report.run_id}", show_header=True, header_style="bold")
     table.add_column("stage")
     table.add_column("result")
-    table.add_row("feeds", f"{fc['ok']} ok, {fc['not_modified']} not modified, {fc['failed']} failed, "
-                           f"{fc['deferred']} deferred, {fc['backing_off']} backing off, "
-                           f"{fc['duplicate']} duplicate")  # fmt: skip
-    table.add_row("entries", f"{ec['new']} new, {ec['updated']} updated, {ec['duplicate']} duplicate"
-                             + (f", {ec['skipped']} over the cap" if ec["skipped"] else ""))  # fmt: skip
-    table.add_row("articles", f"{ac.extracted} extracted, {ac.fallback} fallback (feed text), "
-                              f"{ac.failed} failed, {ac.deferred} deferred")  # fmt: skip
+    table.add_row(
+        "feeds",
+        f"{fc['ok']} ok, {fc['not_modified']} not modified, {fc['failed']} failed, "
+        f"{fc['deferred']} deferred, {fc['backing_off']} backing off, "
+        f"{fc['duplicate']} duplicate",
+    )
+    table.add_row(
+        "entries",
+        f"{ec['new']} new, {ec['updated']} updated, {ec['duplicate']} duplicate"
+        + (f", {ec['skipped']} over the cap" if ec["skipped"] else ""),
+    )
+    table.add_row(
+        "articles",
+        f"{ac.extracted} extracted, {ac.fallback} fallback (feed text), "
+        f"{ac.failed} failed, {ac.deferred} deferred",
+    )
     table.add_row("time", ", ".join(f"{k} {v:.2f} s" for k, v in report.stage_seconds.items()))
     out.print(table)
     problems = [f for f in report.feeds if f.error]
@@ -179,7 +214,11 @@ def extract(
             try:
                 if source.startswith(("http://", "https://")):
                     result = client.fetch(source, purpose="page")
-                    body, ctype, url = result.body, result.headers.get("content-type"), result.final_url
+                    body, ctype, url = (
+                        result.body,
+                        result.headers.get("content-type"),
+                        result.final_url,
+                    )
                 else:
                     path = Path(source)
                     body, ctype, url = path.read_bytes(), None, path.resolve().as_uri()
@@ -188,19 +227,46 @@ def extract(
                 failed += 1
                 message = str(exc)
                 if as_json:
-                    print(json.dumps({"source": source, "title": None, "text": None, "date": None,
-                                          "language": None, "error": message}, ensure_ascii=False))  # fmt: skip
+                    print(
+                        json.dumps(
+                            {
+                                "source": source,
+                                "title": None,
+                                "text": None,
+                                "date": None,
+                                "language": None,
+                                "error": message,
+                            },
+                            ensure_ascii=False,
+                        )
+                    )
                 else:
                     console.print(f"[red]{source}[/red]: {message}")
                 continue
             if as_json:
-                print(json.dumps({"source": source, "title": page.title, "text": page.text,
-                                      "date": page.date, "language": page.language, "error": None},
-                                     ensure_ascii=False))  # fmt: skip
+                print(
+                    json.dumps(
+                        {
+                            "source": source,
+                            "title": page.title,
+                            "text": page.text,
+                            "date": page.date,
+                            "language": page.language,
+                            "error": None,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             else:
                 out.print(f"[bold]{page.title or '(no title)'}[/bold]")
-                meta = {"source": source, "author": page.author, "date": page.date,
-                        "site": page.site_name, "language": page.language, "encoding": page.encoding}  # fmt: skip
+                meta = {
+                    "source": source,
+                    "author": page.author,
+                    "date": page.date,
+                    "site": page.site_name,
+                    "language": page.language,
+                    "encoding": page.encoding,
+                }
                 out.print("  ".join(f"{k}: {v}" for k, v in meta.items() if v))
                 out.print()
                 out.print(page.text, markup=False)
@@ -234,15 +300,35 @@ def feeds_list(
     for row in rows:
         failures = row["consecutive_failures"]
         flag = f"[red]{failures}[/red]" if failures >= settings_flag else str(failures)
-        last = row["last_success_at"].strftime("%Y-%m-%d %H:%M") if row["last_success_at"] else "never"
-        table.add_row(f"{row['name']}\n{row['url']}", row["last_status"] or "never polled",
-                      str(row["entries"]), last, flag, row["last_error"] or row["warnings"] or "")  # fmt: skip
+        last = (
+            row["last_success_at"].strftime("%Y-%m-%d %H:%M") if row["last_success_at"] else "never"
+        )
+        table.add_row(
+            f"{row['name']}\n{row['url']}",
+            row["last_status"] or "never polled",
+            str(row["entries"]),
+            last,
+            flag,
+            row["last_error"] or row["warnings"] or "",
+        )
     out.print(table)
 
 
 def _feed_json(row: dict[str, Any]) -> dict[str, Any]:
-    keys = ("url", "name", "tags", "enabled", "last_status", "entries", "last_success_at",
-            "consecutive_failures", "last_error_kind", "last_error", "next_poll_after", "warnings")  # fmt: skip
+    keys = (
+        "url",
+        "name",
+        "tags",
+        "enabled",
+        "last_status",
+        "entries",
+        "last_success_at",
+        "consecutive_failures",
+        "last_error_kind",
+        "last_error",
+        "next_poll_after",
+        "warnings",
+    )
     return {k: row[k] for k in keys}
 
 

@@ -9,6 +9,7 @@ stage reads the environment. Every field is listed in the README's settings tabl
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from contextvars import ContextVar
@@ -53,6 +54,10 @@ class HttpSettings(BaseModel):
     allow_private_networks: bool = Field(
         False, description="allow loopback/private targets (tests, intranet feeds)"
     )
+    private_allowlist: list[str] = Field(
+        default_factory=list,
+        description="addresses/networks allowed even though private, e.g. ['10.1.2.0/24']",
+    )
     robots_cache_seconds: float = Field(86400.0, ge=0)
     respect_robots: bool = True
 
@@ -70,12 +75,18 @@ class HttpSettings(BaseModel):
             raise ValueError("contact_url must be an http(s) or mailto: URL")
         return value
 
+    @field_validator("private_allowlist")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            ipaddress.ip_network(item, strict=False)  # raises ValueError with the bad entry
+        return value
+
     @model_validator(mode="after")
     def _consistent(self) -> HttpSettings:
         if self.retry_after_min > self.retry_after_max:
             raise ValueError("retry_after_min must not exceed retry_after_max")
-        if self.read_timeout > self.deadline:
-            self.read_timeout = self.deadline
+        self.read_timeout = min(self.read_timeout, self.deadline)
         return self
 
     @property
@@ -110,7 +121,9 @@ class ExtractSettings(BaseModel):
     memory_mb: int = Field(1024, ge=128, description="address-space limit per extractor process")
     max_tags: int = Field(200_000, ge=100, description="pages with more '<' than this are refused")
     text_max_chars: int = Field(200_000, ge=1000)
-    max_attempts: int = Field(3, ge=1, description="page fetch attempts before settling on fallback")
+    max_attempts: int = Field(
+        3, ge=1, description="page fetch attempts before settling on fallback"
+    )
 
 
 class Settings(BaseSettings):
@@ -129,9 +142,9 @@ class Settings(BaseSettings):
     replay_path: Path | None = Field(None, description="answer every fetch from this WARC")
     record_path: Path | None = Field(None, description="write every HTTP exchange to this WARC")
     sample_dir: Path = Field(SAMPLE_DIR, description="the bundled offline sample's sources")
-    http: HttpSettings = Field(default_factory=HttpSettings)  # type: ignore[arg-type]
-    feeds: FeedSettings = Field(default_factory=FeedSettings)  # type: ignore[arg-type]
-    extract: ExtractSettings = Field(default_factory=ExtractSettings)  # type: ignore[arg-type]
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    feeds: FeedSettings = Field(default_factory=FeedSettings)
+    extract: ExtractSettings = Field(default_factory=ExtractSettings)
 
     @field_validator("database_url")
     @classmethod
@@ -173,7 +186,9 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
     ``config_path`` wins over ``DYAD_CONFIG``; without either, ``./dyad.yaml`` is read when it
     exists. Raises ``ConfigError`` naming every invalid field.
     """
-    path = config_path or (Path(os.environ["DYAD_CONFIG"]) if os.environ.get("DYAD_CONFIG") else None)
+    path = config_path or (
+        Path(os.environ["DYAD_CONFIG"]) if os.environ.get("DYAD_CONFIG") else None
+    )
     if path is None and Path("dyad.yaml").is_file():
         path = Path("dyad.yaml")
     if path is not None and not path.is_file():

@@ -2,26 +2,26 @@
 
 The tree::
 
-    DyadError                       base: item (URL, feed, id), kind (short stable name), retryable
-    ├── ConfigError                 settings or a feed list that cannot be loaded
+    DyadError                       base: item (URL, feed, id), kind (stable name), retryable
+    ├── ConfigError                 bad settings or feed list
     ├── FetchError                  anything that stopped us getting a body over HTTP
-    │   ├── InvalidURL              not an absolute http(s) URL (file:, data:, javascript: ...)
+    │   ├── InvalidURL              not an absolute http(s) URL (file:, data:, ...)
     │   ├── BlockedAddress          SSRF guard: the host resolves to a private/special address
     │   ├── BlockedByRobots         robots.txt disallows the page
     │   ├── RobotsUnavailable       robots.txt answered 5xx / timed out / was too large
-    │   ├── FetchTimeout            connect timeout, read timeout or whole-request deadline (retryable)
-    │   ├── ConnectFailed           connection refused / reset / DNS failure (retryable)
+    │   ├── FetchTimeout            connect/read timeout, whole-request deadline
+    │   ├── ConnectFailed           refused / reset / DNS failure (retryable)
     │   ├── TLSFailed               certificate or handshake failure (never retried unverified)
     │   ├── TooLarge                body over the cap, counted after decompression
     │   ├── TooManyRedirects        more hops than allowed
-    │   ├── UnsupportedEncoding     Content-Encoding we cannot decode with a bound (br, zstd, ...)
+    │   ├── UnsupportedEncoding     Content-Encoding we cannot bound (br, zstd, ...)
     │   ├── UnsupportedContentType  e.g. a PDF where an HTML page was expected
     │   ├── HTTPStatusError         4xx/5xx answer (retryable for 5xx)
-    │   ├── HostDeferred            429/503 with Retry-After: the host is not asked again before a time
+    │   ├── HostDeferred            429/503 + Retry-After: host not asked before a time
     │   ├── EmptyResponse           200 with no body
     │   └── ReplayMiss              replay mode: the recording has no answer for this URL
     ├── FeedError
-    │   └── NotAFeed                HTML, JSON, garbage or a challenge page where a feed was expected
+    │   └── NotAFeed                HTML, JSON, garbage where a feed was expected
     ├── ExtractError
     │   ├── PageTooComplex          the tag pre-check refused the page
     │   ├── ExtractionTimeout       the isolated extractor hit its wall-clock limit

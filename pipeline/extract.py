@@ -52,8 +52,13 @@ from pipeline.records import ExtractedPage
 from pipeline.textclean import clean_text, drop_invisible
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
-_BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))  # fmt: skip
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 MIN_TEXT_CHARS = 40
 
 _CONFIG = deepcopy(DEFAULT_CONFIG)
@@ -89,8 +94,8 @@ def decode_html(body: bytes, content_type: str | None = None) -> tuple[str, str]
     """``body`` as text and the codec used: BOM, HTTP charset, meta charset, detection, UTF-8."""
     for bom, codec in _BOMS:
         if body.startswith(bom):
-            return body[len(bom) :].decode(codec if codec != "utf-16" and codec != "utf-32"
-                                           else _bom_codec(bom), errors="replace"), codec  # fmt: skip
+            exact = codec if codec == "utf-8" else _bom_codec(bom)
+            return body[len(bom) :].decode(exact, errors="replace"), codec
     http_codec = _codec(charset_from_content_type(content_type))
     text = _strict(body, http_codec)
     if text is not None and http_codec:
@@ -123,8 +128,12 @@ def detect_codec(body: bytes) -> str | None:
 
 
 def _bom_codec(bom: bytes) -> str:
-    return {codecs.BOM_UTF32_LE: "utf-32-le", codecs.BOM_UTF32_BE: "utf-32-be",
-            codecs.BOM_UTF16_LE: "utf-16-le", codecs.BOM_UTF16_BE: "utf-16-be"}[bom]  # fmt: skip
+    return {
+        codecs.BOM_UTF32_LE: "utf-32-le",
+        codecs.BOM_UTF32_BE: "utf-32-be",
+        codecs.BOM_UTF16_LE: "utf-16-le",
+        codecs.BOM_UTF16_BE: "utf-16-be",
+    }[bom]
 
 
 def check_complexity(body: bytes, max_tags: int) -> None:
@@ -172,9 +181,14 @@ def extract_article(html: str, url: str, *, text_max_chars: int = 200_000) -> Ex
 
     language = meta("language", 20) or (clean_text(page_language, 20, single_line=True) or None)
     return ExtractedPage(
-        url=url, title=meta("title", 1024), author=meta("author"), date=meta("date", 40),
-        site_name=meta("sitename"), language=language, text=text,
-    )  # fmt: skip
+        url=url,
+        title=meta("title", 1024),
+        author=meta("author"),
+        date=meta("date", 40),
+        site_name=meta("sitename"),
+        language=language,
+        text=text,
+    )
 
 
 def extract_page(
@@ -233,9 +247,10 @@ class ExtractorPool:
         s = self.settings
         check_complexity_or_raise(body, s.max_tags, url)
         future = self._pool.schedule(
-            _worker_extract, args=(body, content_type, url, s.max_tags, s.text_max_chars),
+            _worker_extract,
+            args=(body, content_type, url, s.max_tags, s.text_max_chars),
             timeout=s.wall_seconds,
-        )  # fmt: skip
+        )
         try:
             status, value, message = future.result()
         except FutureTimeout as exc:
@@ -243,7 +258,7 @@ class ExtractorPool:
         except pebble.ProcessExpired as exc:
             raise ExtractionCrashed(f"extractor process died ({exc})", item=url) from exc
         if status == "ok":
-            return value  # type: ignore[no-any-return]
+            return value
         raise _ERRORS.get(value, NoExtractableText)(message, item=url)
 
     def close(self) -> None:

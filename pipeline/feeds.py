@@ -126,15 +126,25 @@ def parse_opml(data: bytes) -> list[FeedSpec]:
     def walk(node: ET.Element, tags: tuple[str, ...]) -> None:
         for outline in node.findall("outline"):
             url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-            title = clean_text(outline.get("title") or outline.get("text") or "", 200, single_line=True)
+            title = clean_text(
+                outline.get("title") or outline.get("text") or "", 200, single_line=True
+            )
             categories = tuple(
-                c.strip().strip("/") for c in (outline.get("category") or "").split(",") if c.strip()
+                c.strip().strip("/")
+                for c in (outline.get("category") or "").split(",")
+                if c.strip()
             )
             if url:
                 if is_fetchable(url) and url not in seen:
                     seen.add(url)
-                    feeds.append(FeedSpec(name=title or url, url=url, tags=tags + categories,
-                                          language=outline.get("language")))  # fmt: skip
+                    feeds.append(
+                        FeedSpec(
+                            name=title or url,
+                            url=url,
+                            tags=tags + categories,
+                            language=outline.get("language"),
+                        )
+                    )
             else:
                 walk(outline, (*tags, title) if title else tags)
 
@@ -168,9 +178,13 @@ def neutralise_dtd(body: bytes) -> bytes:
 
     UTF-16/32 documents (found by BOM) are re-encoded as UTF-8 first so the cut works on them.
     """
-    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
-                       (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
-                       (b"\xfe\xff", "utf-16")):  # fmt: skip
+    for bom, codec in (
+        (b"\xef\xbb\xbf", "utf-8-sig"),
+        (b"\xff\xfe\x00\x00", "utf-32"),
+        (b"\x00\x00\xfe\xff", "utf-32"),
+        (b"\xff\xfe", "utf-16"),
+        (b"\xfe\xff", "utf-16"),
+    ):
         if body.startswith(bom):
             if codec != "utf-8-sig":
                 text = body.decode(codec, errors="replace")
@@ -237,9 +251,12 @@ def _detail_text(value: str, detail: Mapping[str, Any] | None, cap: int, single:
 def _entry_record(
     entry: Mapping[str, Any], base_url: str, fetched_at: datetime, limits: FeedSettings
 ) -> FeedEntry:
-    title = _detail_text(entry.get("title", ""), entry.get("title_detail"), limits.title_max_chars, True)
-    summary = _detail_text(entry.get("summary", ""), entry.get("summary_detail"),
-                           limits.summary_max_chars, False)  # fmt: skip
+    title = _detail_text(
+        entry.get("title", ""), entry.get("title_detail"), limits.title_max_chars, True
+    )
+    summary = _detail_text(
+        entry.get("summary", ""), entry.get("summary_detail"), limits.summary_max_chars, False
+    )
     contents = [c.get("value", "") for c in entry.get("content", []) or []]
     content = html_to_text(max(contents, key=len), limits.summary_max_chars) if contents else ""
     guid = clean_text(entry.get("id"), 2048, single_line=True) or None
@@ -254,12 +271,24 @@ def _entry_record(
         if isinstance(a, Mapping) and a.get("name")
     )
     content_hash = _hash(title, summary, content)
-    key = _hash("entry", guid or "", canonical or link or "") if (guid or link) else f"h-{content_hash}"
+    key = (
+        _hash("entry", guid or "", canonical or link or "")
+        if (guid or link)
+        else f"h-{content_hash}"
+    )
     return FeedEntry(
-        entry_key=key, guid=guid, link=link, canonical_url=canonical, title=title,
-        summary=summary, content=content, published_at=published, date_flag=flag,
-        authors=authors, content_hash=content_hash,
-    )  # fmt: skip
+        entry_key=key,
+        guid=guid,
+        link=link,
+        canonical_url=canonical,
+        title=title,
+        summary=summary,
+        content=content,
+        published_at=published,
+        date_flag=flag,
+        authors=authors,
+        content_hash=content_hash,
+    )
 
 
 def _not_a_feed_reason(body: bytes) -> str:
@@ -306,10 +335,16 @@ def parse_feed(
             warnings.append(f"charset: {exc}")
         else:
             partial = True
-            warnings.append(f"malformed feed ({name}: {str(exc)[:200]}); kept {len(entries)} entries")
+            warnings.append(
+                f"malformed feed ({name}: {str(exc)[:200]}); kept {len(entries)} entries"
+            )
     kept = entries[: limits.max_items]
     base = url
     records = [_entry_record(e, base, fetched_at, limits) for e in kept]
+    empty = [r for r in records if not (r.title or r.link or r.summary or r.content)]
+    if empty:  # e.g. the cut-off last item of a truncated feed
+        records = [r for r in records if r not in empty]
+        warnings.append(f"{len(empty)} empty items ignored")
     guids = [r.guid for r in records if r.guid]
     if guids and (len(guids) - len(set(guids))) > 0.05 * len(guids):
         warnings.append("more than 5% of items share a GUID; items are told apart by link")
@@ -359,19 +394,34 @@ def poll_feed(
     limits: FeedSettings,
 ) -> FeedPoll:
     """Fetch one feed (conditionally) and parse it. Raises ``FetchError`` or ``NotAFeed``."""
-    every = timedelta(hours=limits.unconditional_every_hours) if limits.unconditional_every_hours else None
+    every = (
+        timedelta(hours=limits.unconditional_every_hours)
+        if limits.unconditional_every_hours
+        else None
+    )
     headers, unconditional = conditional_headers(validators, now, every)
     result: FetchResult = client.fetch(url, purpose="feed", headers=headers)
     moved = next((loc for status, loc in result.redirects if status in (301, 308)), None)
     etag = result.headers.get("etag") or validators.etag
     modified = result.headers.get("last-modified") or validators.last_modified
     if result.status == 304:
-        return FeedPoll(url=url, final_url=result.final_url, status=304, etag=etag,
-                        last_modified=modified, unconditional=unconditional,
-                        permanent_redirect=moved)  # fmt: skip
+        return FeedPoll(
+            url=url,
+            final_url=result.final_url,
+            status=304,
+            etag=etag,
+            last_modified=modified,
+            unconditional=unconditional,
+            permanent_redirect=moved,
+        )
     parsed = parse_feed(result.body, result.final_url, result.headers, now, limits)
     return FeedPoll(
-        url=url, final_url=result.final_url, status=result.status, parsed=parsed,
-        etag=result.headers.get("etag"), last_modified=result.headers.get("last-modified"),
-        unconditional=unconditional, permanent_redirect=moved,
-    )  # fmt: skip
+        url=url,
+        final_url=result.final_url,
+        status=result.status,
+        parsed=parsed,
+        etag=result.headers.get("etag"),
+        last_modified=result.headers.get("last-modified"),
+        unconditional=unconditional,
+        permanent_redirect=moved,
+    )

@@ -156,8 +156,13 @@ def _poll_one(ctx: _ShardContext, feed: repo.FeedRow) -> FeedReport:
         log.exception("unexpected error polling %s", feed.url)
         error = DyadError(f"internal error: {type(exc).__name__}: {exc}", item=feed.url)
         ctx.fail("feed", error)
-        return FeedReport(url=feed.url, name=feed.name, status=FeedStatus.FAILED,
-                          error_kind=error.kind, error=str(error))  # fmt: skip
+        return FeedReport(
+            url=feed.url,
+            name=feed.name,
+            status=FeedStatus.FAILED,
+            error_kind=error.kind,
+            error=str(error),
+        )
     finally:
         ctx.progress("feeds", 0)
 
@@ -168,10 +173,12 @@ def _poll_feed_row(ctx: _ShardContext, feed: repo.FeedRow) -> FeedReport:
     now = ctx.clock()
     if feed.next_poll_after is not None and feed.next_poll_after > now:
         return FeedReport(
-            url=feed.url, name=feed.name, status=FeedStatus.BACKING_OFF,
+            url=feed.url,
+            name=feed.name,
+            status=FeedStatus.BACKING_OFF,
             error=f"not polled before {feed.next_poll_after:%Y-%m-%d %H:%M} UTC "
-                  f"({feed.consecutive_failures} failures in a row)",
-        )  # fmt: skip
+            f"({feed.consecutive_failures} failures in a row)",
+        )
     try:
         poll = poll_feed(ctx.client, feed.url, feed.validators, now, s.feeds)
     except DyadError as error:
@@ -180,25 +187,45 @@ def _poll_feed_row(ctx: _ShardContext, feed: repo.FeedRow) -> FeedReport:
         else:
             status = FeedStatus.FAILED
             failures = feed.consecutive_failures + 1
-            retry_at = repo.retry_time(now, failures, s.feeds.failure_backoff_base_minutes,
-                                       s.feeds.failure_backoff_max_hours)  # fmt: skip
+            retry_at = repo.retry_time(
+                now,
+                failures,
+                s.feeds.failure_backoff_base_minutes,
+                s.feeds.failure_backoff_max_hours,
+            )
             retry_at += timedelta(seconds=random.uniform(0, 60))
         ctx.fail("feed", error, feed.url)
         repo.save_feed_failure(ctx.engine, feed, error, status, now, retry_at)
-        return FeedReport(url=feed.url, name=feed.name, status=status, error_kind=error.kind,
-                          error=str(error), seconds=round(time.monotonic() - started, 3))  # fmt: skip
+        return FeedReport(
+            url=feed.url,
+            name=feed.name,
+            status=status,
+            error_kind=error.kind,
+            error=str(error),
+            seconds=round(time.monotonic() - started, 3),
+        )
     if poll.final_url != feed.url:
         other = repo.duplicate_of(ctx.engine, feed.id, poll.final_url)
         if other is not None:
             repo.mark_feed_duplicate(ctx.engine, feed, other, now)
-            return FeedReport(url=feed.url, name=feed.name, status=FeedStatus.DUPLICATE,
-                              error_kind="duplicate_feed",
-                              error=f"redirects to the same feed as {other}; not ingested twice")  # fmt: skip
+            return FeedReport(
+                url=feed.url,
+                name=feed.name,
+                status=FeedStatus.DUPLICATE,
+                error_kind="duplicate_feed",
+                error=f"redirects to the same feed as {other}; not ingested twice",
+            )
     if poll.parsed is None:
-        repo.save_feed_success(ctx.engine, feed, poll, now,
-                               redirect_confirm=s.feeds.redirect_confirm_count)  # fmt: skip
-        return FeedReport(url=feed.url, name=feed.name, status=FeedStatus.NOT_MODIFIED,
-                          seconds=round(time.monotonic() - started, 3))  # fmt: skip
+        repo.save_feed_success(
+            ctx.engine, feed, poll, now, redirect_confirm=s.feeds.redirect_confirm_count
+        )
+        return FeedReport(
+            url=feed.url,
+            name=feed.name,
+            status=FeedStatus.NOT_MODIFIED,
+            seconds=round(time.monotonic() - started, 3),
+        )
+    parsed = poll.parsed
     outcomes = {"new": 0, "updated": 0, "duplicate": 0}
     store_failures = 0
     for entry in poll.parsed.entries:
@@ -207,28 +234,45 @@ def _poll_feed_row(ctx: _ShardContext, feed: repo.FeedRow) -> FeedReport:
         except SQLAlchemyError as exc:
             store_failures += 1
             item = entry.link or entry.entry_key
-            ctx.fail("store", StoreError(f"entry not stored: {exc.__class__.__name__}: "
-                                         f"{str(exc)[:300]}", item=item))  # fmt: skip
+            ctx.fail(
+                "store",
+                StoreError(
+                    f"entry not stored: {exc.__class__.__name__}: {str(exc)[:300]}", item=item
+                ),
+            )
             continue
         outcomes[outcome.outcome] += 1
     warnings = list(poll.parsed.warnings)
     if poll.parsed.skipped:
-        warnings.append(f"{poll.parsed.skipped} items beyond the {s.feeds.max_items}-item cap skipped")
+        warnings.append(
+            f"{poll.parsed.skipped} items beyond the {s.feeds.max_items}-item cap skipped"
+        )
     if store_failures:
         warnings.append(f"{store_failures} entries could not be stored")
     # Validators only after the entries are committed: a crash before this line means the next
     # run fetches unconditionally and finds the same entries again (no loss, no duplicates).
     if store_failures:
         poll = poll.model_copy(update={"etag": None, "last_modified": None})
-    repo.save_feed_success(ctx.engine, feed, poll, now, warnings=warnings,
-                           redirect_confirm=s.feeds.redirect_confirm_count)  # fmt: skip
+    repo.save_feed_success(
+        ctx.engine,
+        feed,
+        poll,
+        now,
+        warnings=warnings,
+        redirect_confirm=s.feeds.redirect_confirm_count,
+    )
     return FeedReport(
-        url=feed.url, name=feed.name, status=FeedStatus.OK,
-        entries_seen=len(poll.parsed.entries), entries_new=outcomes["new"],
-        entries_updated=outcomes["updated"], entries_duplicate=outcomes["duplicate"],
-        entries_skipped=poll.parsed.skipped, warnings=tuple(warnings),
+        url=feed.url,
+        name=feed.name,
+        status=FeedStatus.OK,
+        entries_seen=len(parsed.entries),
+        entries_new=outcomes["new"],
+        entries_updated=outcomes["updated"],
+        entries_duplicate=outcomes["duplicate"],
+        entries_skipped=parsed.skipped,
+        warnings=tuple(warnings),
         seconds=round(time.monotonic() - started, 3),
-    )  # fmt: skip
+    )
 
 
 def _is_transient(error: DyadError) -> bool:
@@ -261,35 +305,48 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
     try:
         try:
             result = ctx.client.fetch(article.url, purpose="page")
-            page = ctx.pool.extract(result.body, result.headers.get("content-type"),
-                                    result.final_url)  # fmt: skip
+            page = ctx.pool.extract(
+                result.body, result.headers.get("content-type"), result.final_url
+            )
         except DyadError as error:
             now = ctx.clock()
             transient = _is_transient(error)
             final = not transient or article.attempts + 1 >= s.extract.max_attempts
             retry_at = error.not_before if isinstance(error, HostDeferred) else None
-            status = repo.save_article_failure(ctx.engine, article.id, error, now, final=final,
-                                               retry_at=retry_at)  # fmt: skip
+            status = repo.save_article_failure(
+                ctx.engine, article.id, error, now, final=final, retry_at=retry_at
+            )
             ctx.fail("article", error, article.url)
-            ctx.failures.append(ArticleFailure(url=article.url, kind=error.kind,
-                                               message=error.message, fallback=status != "failed"))  # fmt: skip
+            ctx.failures.append(
+                ArticleFailure(
+                    url=article.url,
+                    kind=error.kind,
+                    message=error.message,
+                    fallback=status != "failed",
+                )
+            )
             return status
         digest = hashlib.sha256(page.text.encode("utf-8")).hexdigest()[:32]
         repo.save_extraction(ctx.engine, article.id, page, digest, ctx.clock())
         return "extracted"
     except SQLAlchemyError as exc:
-        error = StoreError(f"article not stored: {type(exc).__name__}: {str(exc)[:300]}",
-                           item=article.url)  # fmt: skip
-        ctx.fail("store", error)
-        ctx.failures.append(ArticleFailure(url=article.url, kind=error.kind, message=error.message,
-                                           fallback=False))  # fmt: skip
+        stored = StoreError(
+            f"article not stored: {type(exc).__name__}: {str(exc)[:300]}", item=article.url
+        )
+        ctx.fail("store", stored)
+        ctx.failures.append(
+            ArticleFailure(
+                url=article.url, kind=stored.kind, message=stored.message, fallback=False
+            )
+        )
         return "failed"
     finally:
         ctx.progress("articles", 0)
 
 
-def start_ingest(settings: Settings, clock: Callable[[], datetime] = utc_now,
-                 run_id: str | None = None) -> str:  # fmt: skip
+def start_ingest(
+    settings: Settings, clock: Callable[[], datetime] = utc_now, run_id: str | None = None
+) -> str:
     """Open a run row for an ingest and return its id (reused when ``run_id`` is given)."""
     engine = open_engine(settings.effective_database_url)
     try:
@@ -299,9 +356,12 @@ def start_ingest(settings: Settings, clock: Callable[[], datetime] = utc_now,
 
 
 def finish_ingest(
-    settings: Settings, run_id: str, started_at: datetime, shards: Sequence[ShardReport],
+    settings: Settings,
+    run_id: str,
+    started_at: datetime,
+    shards: Sequence[ShardReport],
     clock: Callable[[], datetime] = utc_now,
-) -> IngestReport:  # fmt: skip
+) -> IngestReport:
     """Merge the shard reports, store the run's report and return it."""
     report = merge_shard_reports(run_id, started_at, clock(), list(shards))
     failed = report.feed_counts()["failed"] + report.articles.failed

@@ -62,32 +62,34 @@ def render_page(outlet: dict[str, Any], story: dict[str, Any]) -> str:
     """The HTML article page of a story, with site chrome around the article."""
     published = _published(story)
     paragraphs = "\n".join(f"      <p>{escape(p)}</p>" for p in story["body"])
-    nav = " ".join(f'<a href="/{s}/">{s.title()}</a>' for s in ("world", "politics", "business",
-                                                                    "opinion", "sport"))  # fmt: skip
+    nav = " ".join(
+        f'<a href="/{s}/">{s.title()}</a>'
+        for s in ("world", "politics", "business", "opinion", "sport")
+    )
     return f"""<!DOCTYPE html>
-<html lang="{outlet['language']}">
+<html lang="{outlet["language"]}">
 <head>
   <meta charset="utf-8">
-  <title>{escape(story['title'])} | {escape(outlet['name'])}</title>
-  <meta name="author" content="{escape(story['author'])}">
-  <meta property="og:title" content="{escape(story['title'])}">
-  <meta property="og:site_name" content="{escape(outlet['name'])}">
+  <title>{escape(story["title"])} | {escape(outlet["name"])}</title>
+  <meta name="author" content="{escape(story["author"])}">
+  <meta property="og:title" content="{escape(story["title"])}">
+  <meta property="og:site_name" content="{escape(outlet["name"])}">
   <meta property="article:published_time" content="{published.isoformat()}">
   <link rel="canonical" href="{escape(story_url(outlet, story))}">
 </head>
 <body>
-  <header><a href="/">{escape(outlet['name'])}</a><nav>{nav}</nav>
+  <header><a href="/">{escape(outlet["name"])}</a><nav>{nav}</nav>
     <form action="/search"><input name="q" placeholder="Search"></form></header>
   <main>
     <article>
-      <h1>{escape(story['title'])}</h1>
-      <p class="byline">By {escape(story['author'])} · <time datetime="{published.isoformat()}">{published:%d %B %Y}</time></p>
+      <h1>{escape(story["title"])}</h1>
+      <p class="byline">By {escape(story["author"])} · <time datetime="{published.isoformat()}">{published:%d %B %Y}</time></p>
 {paragraphs}
     </article>
     <aside><h2>Most read</h2><ul><li><a href="/world/">Latest world news</a></li>
       <li><a href="/newsletters/">Sign up for our morning briefing</a></li></ul></aside>
   </main>
-  <footer><p>© 2026 {escape(outlet['name'])}. All rights reserved.</p>
+  <footer><p>© 2026 {escape(outlet["name"])}. All rights reserved.</p>
     <p><a href="/about/">About us</a> · <a href="/privacy/">Privacy</a></p></footer>
 </body>
 </html>
@@ -107,24 +109,24 @@ def _rss(outlet: dict[str, Any], items_in: list[Item]) -> str:
             html = "".join(f"<p>{escape(p)}</p>" for p in story["body"])
             content = f"\n      <content:encoded><![CDATA[{html}]]></content:encoded>"
         items.append(f"""    <item>
-      <title>{xml_escape(story['title'])}</title>
+      <title>{xml_escape(story["title"])}</title>
       <link>{xml_escape(link)}</link>
-      <guid isPermaLink="false">{outlet['key']}:{xml_escape(story['slug'])}</guid>
+      <guid isPermaLink="false">{outlet["key"]}:{xml_escape(story["slug"])}</guid>
       <pubDate>{format_datetime(_published(story), usegmt=True)}</pubDate>
-      <dc:creator>{xml_escape(story['author'])}</dc:creator>
-      <description>{xml_escape(story['summary'])}</description>{content}
+      <dc:creator>{xml_escape(story["author"])}</dc:creator>
+      <description>{xml_escape(story["summary"])}</description>{content}
     </item>""")
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:content="http://purl.org/rss/1.0/modules/content/">
   <channel>
-    <title>{xml_escape(outlet['name'])}</title>
-    <link>https://{outlet['host']}/</link>
-    <description>{xml_escape(outlet['name'])}: latest international news</description>
-    <language>{outlet['language']}</language>
+    <title>{xml_escape(outlet["name"])}</title>
+    <link>https://{outlet["host"]}/</link>
+    <description>{xml_escape(outlet["name"])}: latest international news</description>
+    <language>{outlet["language"]}</language>
 {chr(10).join(items)}
   </channel>
 </rss>
-"""  # noqa: E501
+"""
 
 
 def _atom(outlet: dict[str, Any], items_in: list[Item]) -> str:
@@ -133,20 +135,20 @@ def _atom(outlet: dict[str, Any], items_in: list[Item]) -> str:
         link = story_url(origin, story) + origin.get("tracking", "")
         when = _published(story).isoformat().replace("+00:00", "Z")
         entries.append(f"""  <entry>
-    <title>{xml_escape(story['title'])}</title>
+    <title>{xml_escape(story["title"])}</title>
     <link rel="alternate" href="{xml_escape(link)}"/>
-    <id>tag:{outlet['host']},2026:{xml_escape(story['slug'])}</id>
+    <id>tag:{outlet["host"]},2026:{xml_escape(story["slug"])}</id>
     <published>{when}</published>
     <updated>{when}</updated>
-    <author><name>{xml_escape(story['author'])}</name></author>
-    <summary>{xml_escape(story['summary'])}</summary>
+    <author><name>{xml_escape(story["author"])}</name></author>
+    <summary>{xml_escape(story["summary"])}</summary>
   </entry>""")
     return f"""<?xml version="1.0" encoding="utf-8"?>
-<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{outlet['language']}">
-  <title>{xml_escape(outlet['name'])}</title>
-  <id>https://{outlet['host']}/</id>
-  <link rel="self" href="https://{outlet['host']}{outlet['feed_path']}"/>
-  <updated>{SAMPLE_FETCHED_AT.isoformat().replace('+00:00', 'Z')}</updated>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="{outlet["language"]}">
+  <title>{xml_escape(outlet["name"])}</title>
+  <id>https://{outlet["host"]}/</id>
+  <link rel="self" href="https://{outlet["host"]}{outlet["feed_path"]}"/>
+  <updated>{SAMPLE_FETCHED_AT.isoformat().replace("+00:00", "Z")}</updated>
 {chr(10).join(entries)}
 </feed>
 """
@@ -169,11 +171,15 @@ def sample_answers(source_dir: Path) -> dict[str, Exchange]:
         ctype = "application/atom+xml" if outlet["format"] == "atom" else "application/rss+xml"
         etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
         answers[host + outlet["feed_path"]] = Exchange(
-            host + outlet["feed_path"], 200,
-            (("content-type", f"{ctype}; charset=utf-8"), ("etag", etag),
-             ("last-modified", LAST_MODIFIED)),
+            host + outlet["feed_path"],
+            200,
+            (
+                ("content-type", f"{ctype}; charset=utf-8"),
+                ("etag", etag),
+                ("last-modified", LAST_MODIFIED),
+            ),
             body,
-        )  # fmt: skip
+        )
         robots = (outlet.get("robots") or "").encode("utf-8")
         answers[host + "/robots.txt"] = (
             Exchange(host + "/robots.txt", 200, (("content-type", "text/plain"),), robots)
@@ -184,8 +190,12 @@ def sample_answers(source_dir: Path) -> dict[str, Exchange]:
             if origin is not outlet:
                 continue
             url = story_url(outlet, story)
-            answers[url] = Exchange(url, 200, (("content-type", "text/html; charset=utf-8"),),
-                                    render_page(outlet, story).encode("utf-8"))  # fmt: skip
+            answers[url] = Exchange(
+                url,
+                200,
+                (("content-type", "text/html; charset=utf-8"),),
+                render_page(outlet, story).encode("utf-8"),
+            )
     return answers
 
 
@@ -193,8 +203,13 @@ def sample_feed_list(source_dir: Path) -> str:
     """The feed list (YAML) of the sample's outlets."""
     outlets, _ = load_sample(source_dir)
     feeds = [
-        {"name": o["name"], "url": f"https://{o['host']}{o['feed_path']}", "tags": o["tags"],
-         "language": o["language"], "why": "offline sample outlet (invented)"}  # fmt: skip
+        {
+            "name": o["name"],
+            "url": f"https://{o['host']}{o['feed_path']}",
+            "tags": o["tags"],
+            "language": o["language"],
+            "why": "offline sample outlet (invented)",
+        }
         for o in outlets
     ]
     return yaml.safe_dump({"feeds": feeds}, sort_keys=False)
@@ -213,7 +228,12 @@ def build_sample(source_dir: Path, warc_path: Path) -> Path:
     stamp = warc_path.with_suffix(".sha256")
     digest = _sources_digest(source_dir)
     feeds_path = warc_path.parent / "feeds.yaml"
-    if warc_path.exists() and feeds_path.exists() and stamp.exists() and stamp.read_text() == digest:
+    if (
+        warc_path.exists()
+        and feeds_path.exists()
+        and stamp.exists()
+        and stamp.read_text() == digest
+    ):
         return warc_path
     warc_path.parent.mkdir(parents=True, exist_ok=True)
     answers = sample_answers(source_dir)

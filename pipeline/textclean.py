@@ -16,18 +16,43 @@ import lxml.html
 # bidi embedding/override/isolate controls, zero-width characters and BOMs.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 _CONTROLS = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\ufff9-\ufffb]"
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 (but tab, newline, CR) and C1 controls
+    "\u200b-\u200f\u2060-\u2064\ufeff"  # zero-width characters, LRM/RLM, BOM
+    "\u202a-\u202e\u2066-\u2069\ufff9-\ufffb]"  # bidi embeddings, overrides, isolates
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)*")
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
 _BLOCK_TAGS = frozenset(
-    "p div br li ul ol h1 h2 h3 h4 h5 h6 blockquote section article tr table pre hr figure".split()
+    [
+        "p",
+        "div",
+        "br",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "section",
+        "article",
+        "tr",
+        "table",
+        "pre",
+        "hr",
+        "figure",
+    ]
 )
 
 
-def clean_text(value: str | None, max_chars: int | None = None, *, single_line: bool = False) -> str:
+def clean_text(
+    value: str | None, max_chars: int | None = None, *, single_line: bool = False
+) -> str:
     """Return ``value`` without control, bidi or zero-width characters, whitespace tidied.
 
     ``single_line`` folds every line break into a space (titles, headers). ``max_chars`` caps the

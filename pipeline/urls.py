@@ -17,12 +17,41 @@ ALLOWED_SCHEMES = frozenset({"http", "https"})
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "vero_", "__hs", "_hs")
 TRACKING_PARAMS = frozenset(
     {
-        "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-        "mkt_tok", "_ga", "_gl", "oly_anon_id", "oly_enc_id", "rb_clickid", "s_cid", "ncid",
-        "cmpid", "ocid", "smid", "sr_share", "at_medium", "at_campaign", "guccounter",
-        "spm", "ref", "ref_src", "ref_url", "share", "taid", "ito", "CMP", "cmp",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mkt_tok",
+        "_ga",
+        "_gl",
+        "oly_anon_id",
+        "oly_enc_id",
+        "rb_clickid",
+        "s_cid",
+        "ncid",
+        "cmpid",
+        "ocid",
+        "smid",
+        "sr_share",
+        "at_medium",
+        "at_campaign",
+        "guccounter",
+        "spm",
+        "ref",
+        "ref_src",
+        "ref_url",
+        "share",
+        "taid",
+        "ito",
+        "CMP",
+        "cmp",
     }
-)  # fmt: skip
+)
 
 
 def is_fetchable(url: str | None) -> bool:
@@ -66,7 +95,9 @@ def canonical_url(url: str) -> str | None:
     if normalised is None:
         return None
     parts = urlsplit(normalised)
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)]
+    query = [
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
+    ]
     path = parts.path or "/"
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, doseq=True), ""))
 

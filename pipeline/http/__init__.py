@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.config import Settings
-from pipeline.http.client import HttpClient, HostGate, parse_retry_after
+from pipeline.http.client import HostGate, HttpClient, parse_retry_after
 from pipeline.http.exchange import Exchange, Exchanger, LiveExchanger
 from pipeline.http.warc import RecordingExchanger, ReplayExchanger
 

@@ -41,8 +41,16 @@ Purpose = Literal["feed", "page", "robots"]
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml", ""})
 BINARY_PREFIXES = ("image/", "audio/", "video/", "font/")
-BINARY_TYPES = frozenset({"application/pdf", "application/zip", "application/gzip",
-                          "application/x-gzip", "application/msword", "application/vnd.ms-excel"})  # fmt: skip
+BINARY_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/zip",
+        "application/gzip",
+        "application/x-gzip",
+        "application/msword",
+        "application/vnd.ms-excel",
+    }
+)
 
 
 def parse_retry_after(value: str | None, now: datetime, lower: float, upper: float) -> float:
@@ -167,8 +175,11 @@ class HttpClient:
         if not is_fetchable(url):
             raise InvalidURL("only absolute http(s) URLs are fetched", item=url)
         s = self.settings
-        max_bytes = {"feed": s.feed_max_bytes, "page": s.page_max_bytes,
-                     "robots": s.robots_max_bytes}[purpose]  # fmt: skip
+        max_bytes = {
+            "feed": s.feed_max_bytes,
+            "page": s.page_max_bytes,
+            "robots": s.robots_max_bytes,
+        }[purpose]
         started = time.monotonic()
         current = url
         hops: list[tuple[int, str]] = []
@@ -188,9 +199,13 @@ class HttpClient:
         raise TooManyRedirects(f"more than {s.max_redirects} redirects", item=url)
 
     def _accept(
-        self, url: str, answer: Exchange, hops: list[tuple[int, str]], purpose: Purpose,
+        self,
+        url: str,
+        answer: Exchange,
+        hops: list[tuple[int, str]],
+        purpose: Purpose,
         elapsed: float,
-    ) -> FetchResult:  # fmt: skip
+    ) -> FetchResult:
         result = FetchResult(
             url=url,
             final_url=answer.url,
@@ -204,7 +219,10 @@ class HttpClient:
             return result
         if answer.status >= 400 or answer.status < 200 or answer.status >= 300:
             detail = f"HTTP {answer.status}"
-            if answer.status == 403 and (answer.header("cf-mitigated") or "").lower() == "challenge":
+            if (
+                answer.status == 403
+                and (answer.header("cf-mitigated") or "").lower() == "challenge"
+            ):
                 detail += " (bot challenge page, not the content)"
             raise HTTPStatusError(detail, status=answer.status, item=answer.url)
         if not answer.body.strip():
@@ -223,8 +241,9 @@ class HttpClient:
         while True:
             until = self.gate.deferred_until(host, self._clock())
             if until is not None:
-                raise HostDeferred(f"host deferred until {until:%Y-%m-%d %H:%M:%S} UTC",
-                                   not_before=until, item=url)  # fmt: skip
+                raise HostDeferred(
+                    f"host deferred until {until:%Y-%m-%d %H:%M:%S} UTC", not_before=until, item=url
+                )
             try:
                 with self.gate.slot(host, spaced=self.exchanger.network):
                     answer = self.exchanger.exchange(url, headers, max_bytes)

@@ -125,8 +125,8 @@ class LiveExchanger:
         self.settings = settings
         transport = httpx.HTTPTransport(verify=True, retries=0)
         # httpx does not expose the network backend; the pool is httpcore's and takes one.
-        transport._pool._network_backend = GuardedBackend(  # type: ignore[attr-defined]
-            allow_private=settings.allow_private_networks
+        transport._pool._network_backend = GuardedBackend(
+            allow_private=settings.allow_private_networks, allowlist=settings.private_allowlist
         )
         self._client = httpx.Client(
             transport=transport,
@@ -163,8 +163,9 @@ class LiveExchanger:
             exc.item = url
             raise
         except httpx.ConnectTimeout as exc:
-            raise FetchTimeout(f"connect timed out after {s.connect_timeout:g} s", item=url,
-                               during_connect=True) from exc  # fmt: skip
+            raise FetchTimeout(
+                f"connect timed out after {s.connect_timeout:g} s", item=url, during_connect=True
+            ) from exc
         except httpx.TimeoutException as exc:
             raise FetchTimeout(f"no data for {s.read_timeout:g} s", item=url) from exc
         except httpx.ConnectError as exc:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import httpcore
 from httpcore._backends.sync import SyncStream
@@ -18,6 +19,7 @@ from httpcore._backends.sync import SyncStream
 from pipeline.errors import BlockedAddress
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
@@ -55,18 +57,20 @@ def forbidden_reason(ip: IPAddress) -> str | None:
 
 
 def resolve_allowed(
-    host: str, port: int, *, allow_private: bool
-) -> list[tuple[socket.AddressFamily, tuple[str, int] | tuple[str, int, int, int]]]:
+    host: str, port: int, *, allow_private: bool, allowlist: Sequence[IPNetwork] = ()
+) -> list[tuple[socket.AddressFamily, Any]]:
     """Resolve ``host`` and keep the addresses we may connect to.
 
+    Private addresses pass when ``allow_private`` is set or when they fall in ``allowlist``.
     Raises ``BlockedAddress`` when every address is forbidden, ``OSError`` when it does not resolve.
     """
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    allowed = []
+    allowed: list[tuple[socket.AddressFamily, Any]] = []
     refused: list[str] = []
     for family, _type, _proto, _name, sockaddr in infos:
         ip = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        reason = None if allow_private else forbidden_reason(ip)
+        listed = any(ip.version == net.version and ip in net for net in allowlist)
+        reason = None if allow_private or listed else forbidden_reason(ip)
         if reason:
             refused.append(f"{ip} ({reason})")
         else:
@@ -75,14 +79,15 @@ def resolve_allowed(
         raise BlockedAddress(
             f"refused to connect: {host} resolves only to {', '.join(refused)}", item=host
         )
-    return allowed  # type: ignore[return-value]
+    return allowed
 
 
 class GuardedBackend(httpcore.SyncBackend):
     """httpcore backend that connects only to addresses ``forbidden_reason`` accepts."""
 
-    def __init__(self, *, allow_private: bool) -> None:
+    def __init__(self, *, allow_private: bool, allowlist: Iterable[str] = ()) -> None:
         self.allow_private = allow_private
+        self.allowlist = tuple(ipaddress.ip_network(n, strict=False) for n in allowlist)
 
     def connect_tcp(
         self,
@@ -93,7 +98,9 @@ class GuardedBackend(httpcore.SyncBackend):
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
         try:
-            candidates = resolve_allowed(host, port, allow_private=self.allow_private)
+            candidates = resolve_allowed(
+                host, port, allow_private=self.allow_private, allowlist=self.allowlist
+            )
         except socket.gaierror as exc:
             raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
         last_error: OSError | None = None
@@ -101,7 +108,7 @@ class GuardedBackend(httpcore.SyncBackend):
             sock = socket.socket(family, socket.SOCK_STREAM)
             try:
                 for option in socket_options or ():
-                    sock.setsockopt(*option)  # type: ignore[arg-type]
+                    sock.setsockopt(*option)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 sock.settimeout(timeout)
                 sock.connect(sockaddr)

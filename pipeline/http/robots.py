@@ -21,7 +21,7 @@ from pipeline.errors import BlockedByRobots, FetchError, RobotsUnavailable
 from pipeline.records import FetchResult
 
 UNAVAILABLE_TTL = 600.0
-AGENT_TOKEN = "Dyad"
+AGENT_TOKEN = "Dyad"  # noqa: S105 (a robots.txt user-agent token, not a secret)
 
 
 @dataclass

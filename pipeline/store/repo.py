@@ -42,10 +42,15 @@ def sync_feeds(engine: Engine, specs: Iterable[FeedSpec]) -> None:
     """Insert or update feed rows from the list (name, tags, language, enabled). Never deletes."""
     with engine.begin() as conn:
         for spec in specs:
-            values = {"name": spec.name, "tags": list(spec.tags), "language": spec.language,
-                      "enabled": spec.enabled}  # fmt: skip
-            stmt = _insert(conn, Feed).values(url=spec.url, consecutive_failures=0, moved_count=0,
-                                              **values)  # fmt: skip
+            values = {
+                "name": spec.name,
+                "tags": list(spec.tags),
+                "language": spec.language,
+                "enabled": spec.enabled,
+            }
+            stmt = _insert(conn, Feed).values(
+                url=spec.url, consecutive_failures=0, moved_count=0, **values
+            )
             conn.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
 
 
@@ -72,21 +77,28 @@ def load_feeds(engine: Engine, urls: Sequence[str] | None = None) -> list[FeedRo
         rows = conn.execute(stmt).mappings().all()
     return [
         FeedRow(
-            id=r["id"], url=r["url"], name=r["name"], enabled=r["enabled"],
-            validators=FeedValidators(etag=r["etag"], last_modified=r["last_modified"],
-                                      last_unconditional_at=r["last_unconditional_at"]),
-            next_poll_after=r["next_poll_after"], consecutive_failures=r["consecutive_failures"],
-            final_url=r["final_url"], moved_to=r["moved_to"], moved_count=r["moved_count"],
-        )  # fmt: skip
+            id=r["id"],
+            url=r["url"],
+            name=r["name"],
+            enabled=r["enabled"],
+            validators=FeedValidators(
+                etag=r["etag"],
+                last_modified=r["last_modified"],
+                last_unconditional_at=r["last_unconditional_at"],
+            ),
+            next_poll_after=r["next_poll_after"],
+            consecutive_failures=r["consecutive_failures"],
+            final_url=r["final_url"],
+            moved_to=r["moved_to"],
+            moved_count=r["moved_count"],
+        )
         for r in rows
     ]
 
 
 def feed_table(engine: Engine) -> list[dict[str, Any]]:
     """Every feed with its health and entry count, for ``dyad feeds list``."""
-    counts = (
-        select(Entry.feed_id, func.count().label("entries")).group_by(Entry.feed_id).subquery()
-    )
+    counts = select(Entry.feed_id, func.count().label("entries")).group_by(Entry.feed_id).subquery()
     stmt = (
         select(Feed, func.coalesce(counts.c.entries, 0).label("entries"))
         .outerjoin(counts, counts.c.feed_id == Feed.id)
@@ -106,12 +118,20 @@ def duplicate_of(engine: Engine, feed_id: int, final_url: str) -> str | None:
 
 
 def save_feed_success(
-    engine: Engine, feed: FeedRow, poll: FeedPoll, now: datetime, *, redirect_confirm: int,
+    engine: Engine,
+    feed: FeedRow,
+    poll: FeedPoll,
+    now: datetime,
+    *,
+    redirect_confirm: int,
     warnings: Sequence[str] = (),
-) -> None:  # fmt: skip
+) -> None:
     """Record a good poll: validators (after the entries are stored), health reset, moves."""
-    moved_count = feed.moved_count + 1 if poll.permanent_redirect and (
-        poll.permanent_redirect == feed.moved_to) else (1 if poll.permanent_redirect else 0)  # fmt: skip
+    moved_count = (
+        feed.moved_count + 1
+        if poll.permanent_redirect and (poll.permanent_redirect == feed.moved_to)
+        else (1 if poll.permanent_redirect else 0)
+    )
     values: dict[str, Any] = {
         "etag": poll.etag,
         "last_modified": poll.last_modified,
@@ -133,17 +153,24 @@ def save_feed_success(
         values["last_unconditional_at"] = now
     if moved_count >= redirect_confirm and poll.permanent_redirect:
         values["warnings"] = "\n".join(
-            [*warnings, f"moved permanently to {poll.permanent_redirect} "
-                        f"({moved_count} polls in a row): update feeds.yaml"]  # fmt: skip
+            [
+                *warnings,
+                f"moved permanently to {poll.permanent_redirect} "
+                f"({moved_count} polls in a row): update feeds.yaml",
+            ]
         )
     with engine.begin() as conn:
         conn.execute(update(Feed).where(Feed.id == feed.id).values(**values))
 
 
 def save_feed_failure(
-    engine: Engine, feed: FeedRow, error: DyadError, status: FeedStatus, now: datetime,
+    engine: Engine,
+    feed: FeedRow,
+    error: DyadError,
+    status: FeedStatus,
+    now: datetime,
     retry_at: datetime | None,
-) -> None:  # fmt: skip
+) -> None:
     """Record a failed or deferred poll; deferrals do not count as failures."""
     failures = feed.consecutive_failures + (0 if status == FeedStatus.DEFERRED else 1)
     with engine.begin() as conn:
@@ -151,9 +178,13 @@ def save_feed_failure(
             update(Feed)
             .where(Feed.id == feed.id)
             .values(
-                last_polled_at=now, last_status=status, consecutive_failures=failures,
-                last_error_kind=error.kind, last_error=str(error)[:2000], next_poll_after=retry_at,
-            )  # fmt: skip
+                last_polled_at=now,
+                last_status=status,
+                consecutive_failures=failures,
+                last_error_kind=error.kind,
+                last_error=str(error)[:2000],
+                next_poll_after=retry_at,
+            )
         )
 
 
@@ -163,8 +194,12 @@ def mark_feed_duplicate(engine: Engine, feed: FeedRow, other: str, now: datetime
         conn.execute(
             update(Feed)
             .where(Feed.id == feed.id)
-            .values(last_polled_at=now, last_status=FeedStatus.DUPLICATE,
-                    last_error_kind="duplicate_feed", last_error=f"same final URL as {other}")  # fmt: skip
+            .values(
+                last_polled_at=now,
+                last_status=FeedStatus.DUPLICATE,
+                last_error_kind="duplicate_feed",
+                last_error=f"same final URL as {other}",
+            )
         )
 
 
@@ -205,22 +240,33 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
                 Article.canonical_url == key
             )
         ).first()
-        article_new = article is None
+        article_new = False
         if article is None:
             status = "pending" if entry.link else ("fallback" if text else "failed")
-            conn.execute(
+            inserted = conn.execute(
                 _insert(conn, Article)
                 .values(
-                    canonical_url=key, url=entry.canonical_url, title=entry.title,
-                    feed_summary=entry.summary, feed_content=entry.content, text=text,
-                    text_source=source, status=status, attempts=0, entry_hash=entry.content_hash,
-                    published_at=entry.published_at, date_flag=entry.date_flag,
-                    author=", ".join(entry.authors) or None, first_seen_at=now, updated_at=now,
+                    canonical_url=key,
+                    url=entry.canonical_url,
+                    title=entry.title,
+                    feed_summary=entry.summary,
+                    feed_content=entry.content,
+                    text=text,
+                    text_source=source,
+                    status=status,
+                    attempts=0,
+                    entry_hash=entry.content_hash,
+                    published_at=entry.published_at,
+                    date_flag=entry.date_flag,
+                    author=", ".join(entry.authors) or None,
+                    first_seen_at=now,
+                    updated_at=now,
                     last_error_kind=None if entry.link else "no_link",
                     last_error=None if entry.link else "item has no usable link; feed text kept",
-                )  # fmt: skip
+                )
                 .on_conflict_do_nothing(index_elements=["canonical_url"])
             )
+            article_new = inserted.rowcount == 1  # 0 when a concurrent writer got there first
             article = conn.execute(
                 select(Article.id, Article.status, Article.entry_hash).where(
                     Article.canonical_url == key
@@ -236,10 +282,17 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
             conn.execute(
                 _insert(conn, Entry)
                 .values(
-                    feed_id=feed_id, entry_key=entry.entry_key, guid=entry.guid, link=entry.link,
-                    article_id=article_id, title=entry.title, published_at=entry.published_at,
-                    content_hash=entry.content_hash, first_seen_at=now, last_seen_at=now,
-                )  # fmt: skip
+                    feed_id=feed_id,
+                    entry_key=entry.entry_key,
+                    guid=entry.guid,
+                    link=entry.link,
+                    article_id=article_id,
+                    title=entry.title,
+                    published_at=entry.published_at,
+                    content_hash=entry.content_hash,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
                 .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
             )
             return EntryOutcome("new" if article_new else "duplicate", article_id)
@@ -249,13 +302,20 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
         conn.execute(
             update(Entry)
             .where(Entry.id == existing.id)
-            .values(title=entry.title, published_at=entry.published_at,
-                    content_hash=entry.content_hash, last_seen_at=now)  # fmt: skip
+            .values(
+                title=entry.title,
+                published_at=entry.published_at,
+                content_hash=entry.content_hash,
+                last_seen_at=now,
+            )
         )
         changes: dict[str, Any] = {
-            "title": entry.title, "feed_summary": entry.summary, "feed_content": entry.content,
-            "entry_hash": entry.content_hash, "updated_at": now,
-        }  # fmt: skip
+            "title": entry.title,
+            "feed_summary": entry.summary,
+            "feed_content": entry.content,
+            "entry_hash": entry.content_hash,
+            "updated_at": now,
+        }
         if entry.link:
             changes.update(status="pending", attempts=0, next_attempt_after=None)
         conn.execute(update(Article).where(Article.id == article_id).values(**changes))
@@ -288,15 +348,25 @@ def pending_articles(
         return [PendingArticle(r.id, r.url, r.attempts) for r in conn.execute(stmt)]
 
 
-def save_extraction(engine: Engine, article_id: int, page: ExtractedPage, content_hash: str,
-                    now: datetime) -> None:  # fmt: skip
+def save_extraction(
+    engine: Engine, article_id: int, page: ExtractedPage, content_hash: str, now: datetime
+) -> None:
     """Store the page's text and metadata; the article becomes "extracted"."""
     values: dict[str, Any] = {
-        "text": page.text, "text_source": "page", "status": "extracted", "content_hash": content_hash,
-        "author": page.author, "site_name": page.site_name, "language": page.language,
-        "page_date": page.date, "extracted_at": now, "updated_at": now, "last_error_kind": None,
-        "last_error": None, "next_attempt_after": None,
-    }  # fmt: skip
+        "text": page.text,
+        "text_source": "page",
+        "status": "extracted",
+        "content_hash": content_hash,
+        "author": page.author,
+        "site_name": page.site_name,
+        "language": page.language,
+        "page_date": page.date,
+        "extracted_at": now,
+        "updated_at": now,
+        "last_error_kind": None,
+        "last_error": None,
+        "next_attempt_after": None,
+    }
     if page.title:
         values["title"] = page.title
     with engine.begin() as conn:
@@ -308,9 +378,14 @@ def save_extraction(engine: Engine, article_id: int, page: ExtractedPage, conten
 
 
 def save_article_failure(
-    engine: Engine, article_id: int, error: DyadError, now: datetime, *, final: bool,
+    engine: Engine,
+    article_id: int,
+    error: DyadError,
+    now: datetime,
+    *,
+    final: bool,
     retry_at: datetime | None,
-) -> str:  # fmt: skip
+) -> str:
     """Keep the feed's own text for an article whose page failed. Returns the new status:
     "pending" (tried again next run), "fallback" (feed text kept for good) or "failed"."""
     with engine.begin() as conn:
@@ -319,22 +394,27 @@ def save_article_failure(
                 Article.id == article_id
             )
         ).one()
-        text, source = (row.feed_content, "feed_content") if row.feed_content and len(
-            row.feed_content) >= len(row.feed_summary) else (row.feed_summary, "feed_summary")  # fmt: skip
+        text, source = (
+            (row.feed_content, "feed_content")
+            if row.feed_content and len(row.feed_content) >= len(row.feed_summary)
+            else (row.feed_summary, "feed_summary")
+        )
         if not text:
             source = "none"
-        if not final:
-            status = "pending"
-        else:
-            status = "fallback" if text else "failed"
+        status = "pending" if not final else ("fallback" if text else "failed")
         conn.execute(
             update(Article)
             .where(Article.id == article_id)
             .values(
                 attempts=row.attempts + (0 if error.kind == "deferred" else 1),
-                status=status, text=text, text_source=source, last_error_kind=error.kind,
-                last_error=str(error)[:2000], next_attempt_after=retry_at, updated_at=now,
-            )  # fmt: skip
+                status=status,
+                text=text,
+                text_source=source,
+                last_error_kind=error.kind,
+                last_error=str(error)[:2000],
+                next_attempt_after=retry_at,
+                updated_at=now,
+            )
         )
     return status
 
@@ -354,25 +434,38 @@ def start_run(engine: Engine, kind: str, now: datetime, run_id: str | None = Non
     return run_id
 
 
-def finish_run(engine: Engine, run_id: str, now: datetime, status: str,
-               report: dict[str, Any]) -> None:  # fmt: skip
+def finish_run(
+    engine: Engine, run_id: str, now: datetime, status: str, report: dict[str, Any]
+) -> None:
     """Close a run with its status and JSON report."""
     with engine.begin() as conn:
         conn.execute(
-            update(Run).where(Run.id == run_id).values(finished_at=now, status=status,
-                                                       report=report)  # fmt: skip
+            update(Run)
+            .where(Run.id == run_id)
+            .values(finished_at=now, status=status, report=report)
         )
 
 
-def record_failure(engine: Engine, run_id: str | None, stage: str, error: DyadError,
-                   now: datetime, item: str | None = None) -> None:  # fmt: skip
+def record_failure(
+    engine: Engine,
+    run_id: str | None,
+    stage: str,
+    error: DyadError,
+    now: datetime,
+    item: str | None = None,
+) -> None:
     """Store one per-item failure where ``dyad status`` and reports can show it."""
     with engine.begin() as conn:
         conn.execute(
             _insert(conn, Failure).values(
-                run_id=run_id, stage=stage, item=(item or error.item or "")[:2048], kind=error.kind,
-                message=str(error)[:4000], retryable=error.retryable, at=now,
-            )  # fmt: skip
+                run_id=run_id,
+                stage=stage,
+                item=(item or error.item or "")[:2048],
+                kind=error.kind,
+                message=str(error)[:4000],
+                retryable=error.retryable,
+                at=now,
+            )
         )
 
 

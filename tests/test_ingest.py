@@ -1,0 +1,352 @@
+"""End to end: feeds and pages served on loopback, ingest into a real SQLite store."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from pipeline import jobs
+from pipeline.config import Settings
+from pipeline.records import FeedStatus
+from pipeline.store.db import open_engine
+from pipeline.store.repo import table_counts
+from tests.conftest import NOW, make_settings, write_feeds
+from tests.servers import LoopbackServer, article_html, rss
+
+pytestmark = pytest.mark.slow
+
+STORY = [
+    "India and Russia agreed on new reactors at Kudankulam during the minister's visit.",
+    "The two sides also discussed payments for oil in national currencies.",
+    "Washington has criticised India's purchases of Russian crude.",
+]
+
+
+def clock() -> object:
+    return NOW
+
+
+def publish(server: LoopbackServer, path: str, items: list[dict[str, str]], **headers: str) -> str:
+    return server.add(path, rss(items), headers={"Content-Type": "application/rss+xml", **headers})
+
+
+def page(server: LoopbackServer, path: str, title: str) -> str:
+    return server.add(path, article_html(title, STORY), content_type="text/html; charset=utf-8")
+
+
+def ingest(settings: Settings, feeds: Path) -> jobs.IngestReport:
+    return jobs.run_ingest(settings, feeds, clock=lambda: NOW)
+
+
+def rows(settings: Settings, sql: str) -> list[tuple[object, ...]]:
+    engine = open_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql))]
+    finally:
+        engine.dispose()
+
+
+def counts(settings: Settings) -> dict[str, int]:
+    engine = open_engine(settings.effective_database_url)
+    try:
+        return {
+            k: v for k, v in table_counts(engine).items() if k in ("feeds", "articles", "entries")
+        }
+    finally:
+        engine.dispose()
+
+
+def test_conditional_get_second_run_stores_nothing(tmp_path: Path, server: LoopbackServer) -> None:
+    settings = make_settings(tmp_path)
+    publish(
+        server,
+        "/feed",
+        [{"title": "A", "link": server.url("/a"), "guid": "a"}],
+        ETag='W/"v1-abc"',
+        **{"Last-Modified": "Mon, 23 Nov 2026 10:00:00 GMT"},
+    )
+    page(server, "/a", "Story A")
+
+    def conditional(h: object) -> None:
+        sent = h.headers  # type: ignore[attr-defined]
+        if sent.get("If-None-Match") == 'W/"v1-abc"':
+            h.send_response(304)  # type: ignore[attr-defined]
+            h.send_header("ETag", 'W/"v1-abc"')  # type: ignore[attr-defined]
+            h.send_header("Content-Length", "0")  # type: ignore[attr-defined]
+            h.end_headers()  # type: ignore[attr-defined]
+        else:
+            h.send_response(500)  # type: ignore[attr-defined]
+            h.end_headers()  # type: ignore[attr-defined]
+
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    first = ingest(settings, feeds)
+    assert first.feeds[0].status == FeedStatus.OK and first.entry_counts()["new"] == 1
+    before = counts(settings)
+    server.routes["/feed"].handler = conditional
+    second = ingest(settings, feeds)
+    assert second.feeds[0].status == FeedStatus.NOT_MODIFIED
+    assert counts(settings) == before
+    sent = server.hits("/feed")[-1].headers
+    assert sent["if-none-match"] == 'W/"v1-abc"'  # byte for byte what the server gave
+    assert sent["if-modified-since"] == "Mon, 23 Nov 2026 10:00:00 GMT"
+
+
+def test_server_ignoring_validators_creates_no_duplicates(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    items = [{"title": f"T{i}", "link": server.url(f"/p{i}"), "guid": f"g{i}"} for i in range(3)]
+    publish(server, "/feed", items, ETag='"one"')
+    for i in range(3):
+        page(server, f"/p{i}", f"T{i}")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    ingest(settings, feeds)
+    before = counts(settings)
+    publish(server, "/feed", items, ETag='"two"')  # same body, new ETag
+    report = ingest(settings, feeds)
+    assert counts(settings) == before
+    assert report.entry_counts() == {
+        "seen": 3,
+        "new": 0,
+        "updated": 0,
+        "duplicate": 3,
+        "skipped": 0,
+    }
+    assert rows(settings, "select etag from feeds") == [('"two"',)]
+
+
+def test_same_story_under_two_guids_and_tracking_variants_is_stored_once(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    page(server, "/story", "Shared story")
+    publish(
+        server,
+        "/one",
+        [
+            {"title": "Shared story", "link": server.url("/story?utm_source=rss"), "guid": "one-1"},
+            {
+                "title": "Shared story (update)",
+                "link": server.url("/story?fbclid=abc#top"),
+                "guid": "one-2",
+            },
+        ],
+    )
+    publish(
+        server,
+        "/two",
+        [{"title": "Shared story", "link": server.url("/story?gclid=x"), "guid": "two-9"}],
+    )
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/one"), server.url("/two")])
+    report = ingest(settings, feeds)
+    assert counts(settings) == {"feeds": 2, "articles": 1, "entries": 3}
+    assert report.entry_counts()["new"] == 1 and report.entry_counts()["duplicate"] == 2
+    linked = rows(settings, "select count(distinct feed_id) from entries")
+    assert linked == [(2,)]
+    assert len(server.hits("/story")) == 1  # fetched once, without the tracking parameters
+    assert rows(settings, "select canonical_url from articles") == [(server.url("/story"),)]
+
+
+def test_idempotent_rerun_on_the_same_data(tmp_path: Path, server: LoopbackServer) -> None:
+    settings = make_settings(tmp_path)
+    items = [{"title": f"T{i}", "link": server.url(f"/p{i}"), "guid": f"g{i}"} for i in range(5)]
+    publish(server, "/feed", items)
+    for i in range(5):
+        page(server, f"/p{i}", f"T{i}")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    ingest(settings, feeds)
+    snapshot = rows(settings, "select canonical_url, title, text, status from articles order by 1")
+    ingest(settings, feeds)
+    ingest(settings, feeds)
+    assert (
+        rows(settings, "select canonical_url, title, text, status from articles order by 1")
+        == snapshot
+    )
+    assert counts(settings) == {"feeds": 1, "articles": 5, "entries": 5}
+
+
+def test_page_failures_fall_back_to_feed_text(tmp_path: Path, server: LoopbackServer) -> None:
+    settings = make_settings(tmp_path)
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    server.add("/doc.pdf", b"%PDF-1.7", content_type="application/pdf")
+    page(server, "/ok", "Fine")
+    publish(
+        server,
+        "/feed",
+        [
+            {"title": "Gone", "link": server.url("/gone"), "description": "Feed summary of gone"},
+            {
+                "title": "Private",
+                "link": server.url("/private/x"),
+                "description": "Feed summary of private",
+            },
+            {"title": "PDF", "link": server.url("/doc.pdf"), "description": "Feed summary of pdf"},
+            {"title": "Fine", "link": server.url("/ok"), "description": "short"},
+        ],
+    )
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    report = ingest(settings, feeds)
+    assert report.articles.extracted == 1 and report.articles.fallback == 3
+    kinds = {f.url.rsplit("/", 1)[-1]: f.kind for f in report.article_failures}
+    assert kinds == {
+        "gone": "http_status",
+        "x": "blocked_by_robots",
+        "doc.pdf": "unsupported_content_type",
+    }
+    stored = dict(rows(settings, "select title, text_source from articles"))
+    assert stored == {
+        "Gone": "feed_summary",
+        "Private": "feed_summary",
+        "PDF": "feed_summary",
+        "Fine": "page",
+    }
+    assert server.hits("/private/x") == []
+    failures = rows(settings, "select stage, kind from failures order by kind")
+    assert ("article", "blocked_by_robots") in failures
+
+
+def test_429_defers_one_feed_and_the_others_go_on(
+    tmp_path: Path, server: LoopbackServer, second_server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    server.add("/feed", "busy", status=429, headers={"Retry-After": "600"})
+    publish(second_server, "/feed", [{"title": "T", "link": second_server.url("/a")}])
+    page(second_server, "/a", "T")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed"), second_server.url("/feed")])
+    report = ingest(settings, feeds)
+    statuses = {f.url: f.status for f in report.feeds}
+    assert statuses == {
+        server.url("/feed"): FeedStatus.DEFERRED,
+        second_server.url("/feed"): FeedStatus.OK,
+    }
+    again = ingest(settings, feeds)  # the deferred host is not asked again before its time
+    assert {f.url: f.status for f in again.feeds}[server.url("/feed")] == FeedStatus.BACKING_OFF
+    assert len(server.hits("/feed")) == 1
+
+
+def test_broken_feeds_are_reported_and_back_off(tmp_path: Path, server: LoopbackServer) -> None:
+    settings = make_settings(tmp_path)
+    server.add(
+        "/html", "<!DOCTYPE html><html><body>Access denied</body></html>", content_type="text/html"
+    )
+    server.add("/empty", b"", content_type="application/rss+xml")
+    items = [{"title": f"Item {i}", "link": server.url(f"/p{i}")} for i in range(6)]
+    body = rss(items)
+    server.add("/truncated", body[: body.index("Item 4")], content_type="application/rss+xml")
+    for i in range(6):
+        page(server, f"/p{i}", f"Item {i}")
+    feeds = write_feeds(
+        tmp_path / "feeds.yaml", [server.url(p) for p in ("/html", "/empty", "/truncated")]
+    )
+    report = ingest(settings, feeds)
+    by_url = {f.url.rsplit("/", 1)[-1]: f for f in report.feeds}
+    assert by_url["html"].status == FeedStatus.FAILED and by_url["html"].error_kind == "not_a_feed"
+    assert (
+        by_url["empty"].status == FeedStatus.FAILED
+        and by_url["empty"].error_kind == "empty_response"
+    )
+    assert by_url["truncated"].status == FeedStatus.OK and by_url["truncated"].entries_new == 4
+    assert any("malformed" in w for w in by_url["truncated"].warnings)
+    health = dict(rows(settings, "select url, consecutive_failures from feeds"))
+    assert health[server.url("/html")] == 1
+    again = ingest(settings, feeds)
+    assert {f.url: f.status for f in again.feeds}[server.url("/html")] == FeedStatus.BACKING_OFF
+
+
+def test_one_bad_article_does_not_roll_back_the_others_or_advance_validators(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    items = [{"title": t, "link": server.url(f"/{t}")} for t in ("good1", "POISON", "good2")]
+    publish(server, "/feed", items, ETag='"v1"')
+    for t in ("good1", "POISON", "good2"):
+        page(server, f"/{t}", t)
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:  # a real database failure for one row
+        conn.execute(
+            text(
+                "CREATE TRIGGER poison BEFORE INSERT ON articles WHEN NEW.title = 'POISON' "
+                "BEGIN SELECT RAISE(ABORT, 'poisoned row'); END"
+            )
+        )
+    engine.dispose()
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    report = ingest(settings, feeds)
+    assert sorted(t for (t,) in rows(settings, "select title from articles")) == ["good1", "good2"]
+    assert any("could not be stored" in w for w in report.feeds[0].warnings)
+    assert rows(settings, "select etag from feeds") == [(None,)]  # next run refetches in full
+    assert ("store", "store") in rows(settings, "select stage, kind from failures")
+
+
+def test_record_then_replay_gives_identical_rows(tmp_path: Path, server: LoopbackServer) -> None:
+    items = [
+        {
+            "title": f"T{i}",
+            "link": server.url(f"/p{i}"),
+            "guid": f"g{i}",
+            "pubDate": "Sun, 22 Nov 2026 10:00:00 GMT",
+        }
+        for i in range(4)
+    ]
+    publish(server, "/feed", items, ETag='"e"')
+    for i in range(4):
+        page(server, f"/p{i}", f"Title {i}")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    warc = tmp_path / "run.warc.gz"
+    live = make_settings(tmp_path / "live", record_path=warc)
+    ingest(live, feeds)
+    requests_live = len(server.requests)
+    server.close()  # replay must not need the network
+    replay = make_settings(tmp_path / "replay", replay_path=warc)
+    ingest(replay, feeds)
+    query = (
+        "select canonical_url, title, text, text_source, status, published_at, language "
+        "from articles order by canonical_url"
+    )
+    assert rows(live, query) == rows(replay, query)
+    assert len(rows(replay, query)) == 4 and requests_live >= 5
+
+
+def test_sample_ingest_via_cli_json(tmp_path: Path) -> None:
+    env = {"DYAD_DATA_DIR": str(tmp_path / "var"), "PATH": "/usr/bin:/bin"}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "ingest", "--sample", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["feed_counts"]["ok"] == 6
+    assert report["entries"]["new"] >= 60 and report["entries"]["duplicate"] >= 1
+    assert report["articles"]["extracted"] >= 59
+    assert {f["status"] for f in report["feeds"]} == {"ok"}
+    again = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", "ingest", "--sample", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    second = json.loads(again.stdout)
+    assert second["feed_counts"]["not_modified"] == 6 and second["entries"]["new"] == 0
+
+
+def test_pipeline_imports_without_airflow() -> None:
+    code = (
+        "import sys, pkgutil, importlib, pipeline\n"
+        "for m in pkgutil.walk_packages(pipeline.__path__, 'pipeline.'):\n"
+        "    if '.migrations' not in m.name: importlib.import_module(m.name)\n"
+        "bad = [m for m in sys.modules if m == 'airflow' or m.startswith('airflow.')]\n"
+        "assert not bad, bad\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -41,16 +41,21 @@ class HttpSettings(BaseModel):
     feed_max_bytes: int = Field(5 * 2**20, ge=1024, description="feed body cap, decompressed")
     page_max_bytes: int = Field(5 * 2**20, ge=1024, description="page body cap, decompressed")
     robots_max_bytes: int = Field(512 * 1024, ge=1024, description="robots.txt cap")
-    max_redirects: int = Field(5, ge=0, le=20)
+    max_redirects: int = Field(5, ge=0, le=20, description="redirect hops followed per fetch")
     retries: int = Field(2, ge=0, le=10, description="extra tries on connect errors and 5xx")
     backoff_base: float = Field(0.5, ge=0, le=60, description="first retry delay, seconds")
-    backoff_max: float = Field(30.0, ge=0, le=600)
-    per_host_concurrency: int = Field(2, ge=1, le=16)
+    backoff_max: float = Field(30.0, ge=0, le=600, description="longest retry delay, seconds")
+    per_host_concurrency: int = Field(2, ge=1, le=16, description="requests in flight per host")
     per_host_delay: float = Field(1.0, ge=0, le=60, description="seconds between request starts")
     retry_after_min: float = Field(60.0, ge=0, description="Retry-After clamp, lower bound")
     retry_after_max: float = Field(86400.0, ge=1, description="Retry-After clamp, upper bound")
-    user_agent: str = Field("Dyad/0.1 (+{contact_url})")
-    contact_url: str = Field("https://github.com/dyad-news/dyad")
+    user_agent: str = Field(
+        "Dyad/0.1 (+{contact_url})",
+        description="User-Agent; must name Dyad; {contact_url} filled in",
+    )
+    contact_url: str = Field(
+        "https://github.com/dyad-news/dyad", description="where site owners can reach you"
+    )
     allow_private_networks: bool = Field(
         False, description="allow loopback/private targets (tests, intranet feeds)"
     )
@@ -58,8 +63,8 @@ class HttpSettings(BaseModel):
         default_factory=list,
         description="addresses/networks allowed even though private, e.g. ['10.1.2.0/24']",
     )
-    robots_cache_seconds: float = Field(86400.0, ge=0)
-    respect_robots: bool = True
+    robots_cache_seconds: float = Field(86400.0, ge=0, description="how long robots.txt is cached")
+    respect_robots: bool = Field(True, description="honour robots.txt for article pages")
 
     @field_validator("user_agent")
     @classmethod
@@ -102,14 +107,20 @@ class FeedSettings(BaseModel):
     unconditional_every_hours: float = Field(
         24.0, ge=0, description="drop ETag/Last-Modified once this often (0 = never)"
     )
-    failure_backoff_base_minutes: float = Field(30.0, ge=0)
-    failure_backoff_max_hours: float = Field(24.0, ge=0)
-    flag_after_failures: int = Field(3, ge=1)
+    failure_backoff_base_minutes: float = Field(
+        30.0, ge=0, description="wait after a feed's first failure; doubles each time"
+    )
+    failure_backoff_max_hours: float = Field(24.0, ge=0, description="longest failure backoff")
+    flag_after_failures: int = Field(
+        3, ge=1, description="consecutive failures before a feed is shown in red"
+    )
     redirect_confirm_count: int = Field(5, ge=1, description="301s seen before suggesting a move")
     shard_size: int = Field(10, ge=1, le=1000, description="feeds per Airflow mapped task")
     poll_workers: int = Field(8, ge=1, le=64, description="threads polling feeds")
-    title_max_chars: int = Field(1024, ge=64)
-    summary_max_chars: int = Field(65536, ge=256)
+    title_max_chars: int = Field(1024, ge=64, description="titles are cut to this length")
+    summary_max_chars: int = Field(
+        65536, ge=256, description="feed summaries/content are cut to this length"
+    )
 
 
 class ExtractSettings(BaseModel):
@@ -117,10 +128,12 @@ class ExtractSettings(BaseModel):
 
     workers: int = Field(0, ge=0, le=64, description="extraction processes; 0 = one per core")
     fetch_workers: int = Field(8, ge=1, le=64, description="threads fetching article pages")
-    wall_seconds: float = Field(20.0, gt=0, le=600)
+    wall_seconds: float = Field(
+        20.0, gt=0, le=600, description="extraction time limit per page (worker killed)"
+    )
     memory_mb: int = Field(1024, ge=128, description="address-space limit per extractor process")
     max_tags: int = Field(200_000, ge=100, description="pages with more '<' than this are refused")
-    text_max_chars: int = Field(200_000, ge=1000)
+    text_max_chars: int = Field(200_000, ge=1000, description="article text is cut to this length")
     max_attempts: int = Field(
         3, ge=1, description="page fetch attempts before settling on fallback"
     )
@@ -138,7 +151,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("var"), description="where the SQLite file, WARCs and output go")
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
-    feeds_file: Path = Field(Path("feeds.yaml"))
+    feeds_file: Path = Field(Path("feeds.yaml"), description="the feed list (see feeds.yaml)")
     replay_path: Path | None = Field(None, description="answer every fetch from this WARC")
     record_path: Path | None = Field(None, description="write every HTTP exchange to this WARC")
     sample_dir: Path = Field(SAMPLE_DIR, description="the bundled offline sample's sources")

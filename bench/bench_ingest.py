@@ -1,0 +1,181 @@
+"""Ingest benchmark: figures, not pass/fail.
+
+Serves generated feeds (and article pages) from loopback servers, runs the real ingest over them
+into a fresh SQLite store, and prints articles/s end to end, time per stage and peak memory. On
+the same pages it times bare ``trafilatura.extract`` in one process as the CPU floor and prints
+the ratio. Pages are the real article pages of ``../shared/corpus/articles`` when that folder
+exists (more realistic), otherwise generated 600-word pages. When ``../shared/corpus/feeds``
+exists, each real feed is also served from loopback and parsed, with entries per feed printed.
+
+Politeness is relaxed for the benchmark (no spacing, 4 requests per host at once, pages spread
+over 4 loopback servers): it measures Dyad's own throughput, not the delay we impose on hosts.
+
+Usage: python bench/bench_ingest.py [--feeds 20] [--items 20] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from pipeline import jobs  # noqa: E402
+from pipeline.config import load_settings  # noqa: E402
+from pipeline.feeds import poll_feed  # noqa: E402
+from pipeline.http import build_client  # noqa: E402
+from pipeline.records import FeedValidators  # noqa: E402
+from tests.conftest import write_feeds  # noqa: E402
+from tests.servers import LoopbackServer, article_html, rss  # noqa: E402
+
+CORPUS = ROOT.parent / "shared" / "corpus"
+WORDS = (
+    "minister talks border trade agreement delegation sanctions embassy summit cooperation envoy "
+    "treaty visit capital officials said government security energy oil arms"
+).split()
+
+
+def generated_pages(count: int) -> list[bytes]:
+    rng = random.Random(7)
+    pages = []
+    for i in range(count):
+        paragraphs = [
+            " ".join(rng.choice(WORDS) for _ in range(60)).capitalize() + "." for _ in range(10)
+        ]
+        pages.append(article_html(f"Generated story {i}", paragraphs).encode("utf-8"))
+    return pages
+
+
+def corpus_pages() -> list[bytes]:
+    folder = CORPUS / "articles" / "html"
+    if not folder.is_dir():
+        return []
+    return [gzip.decompress(p.read_bytes()) for p in sorted(folder.glob("*.html.gz"))]
+
+
+def bare_floor(pages: list[bytes]) -> float:
+    started = time.perf_counter()
+    for body in pages:
+        trafilatura.extract(
+            body, favor_precision=True, include_comments=False, include_tables=False
+        )
+    return len(pages) / (time.perf_counter() - started)
+
+
+def run_once(n_feeds: int, n_items: int, pages: list[bytes]) -> tuple[float, dict[str, float], int]:
+    servers = [LoopbackServer() for _ in range(4)]
+    try:
+        feed_urls = []
+        k = 0
+        for f in range(n_feeds):
+            items = []
+            for i in range(n_items):
+                srv = servers[k % len(servers)]
+                path = f"/f{f}/a{i}"
+                srv.add(path, pages[k % len(pages)], content_type="text/html; charset=utf-8")
+                items.append({"title": f"Story {f}-{i}", "link": srv.url(path), "guid": f"{f}-{i}"})
+                k += 1
+            feed_srv = servers[f % len(servers)]
+            feed_srv.add(f"/feed{f}", rss(items), content_type="application/rss+xml")
+            feed_urls.append(feed_srv.url(f"/feed{f}"))
+        with tempfile.TemporaryDirectory() as tmp:
+            feeds = write_feeds(Path(tmp) / "feeds.yaml", feed_urls)
+            relaxed = {
+                "allow_private_networks": True,
+                "per_host_delay": 0,
+                "per_host_concurrency": 4,
+            }
+            settings = load_settings(
+                None,
+                data_dir=Path(tmp) / "var",
+                http=relaxed,
+                extract={"fetch_workers": 8},
+                feeds={"poll_workers": 8},
+            )
+            started = time.perf_counter()
+            report = jobs.run_ingest(settings, feeds)
+            elapsed = time.perf_counter() - started
+        done = report.articles.extracted + report.articles.fallback
+        return done / elapsed, report.stage_seconds, done
+    finally:
+        for srv in servers:
+            srv.close()
+
+
+def corpus_feeds() -> None:
+    folder = CORPUS / "feeds"
+    if not folder.is_dir():
+        print("\n(../shared/corpus/feeds absent: real-feed parsing skipped)")
+        return
+    files = sorted(
+        p for p in folder.iterdir() if p.is_file() and p.suffix in (".xml", ".rss", ".atom", ".rdf")
+    )
+    server = LoopbackServer()
+    settings = load_settings(None, http={"allow_private_networks": True, "per_host_delay": 0})
+    print(f"\nReal feeds from {folder} served on loopback ({len(files)} files):")
+    try:
+        with build_client(settings) as client:
+            for path in files:
+                url = server.add(f"/{path.name}", path.read_bytes(), content_type="application/xml")
+                try:
+                    poll = poll_feed(client, url, FeedValidators(), jobs.utc_now(), settings.feeds)
+                    parsed = poll.parsed
+                    assert parsed is not None
+                    note = " (partial: " + parsed.warnings[0][:60] + ")" if parsed.partial else ""
+                    print(f"  {path.name:38} {len(parsed.entries):4d} entries{note}")
+                except Exception as exc:
+                    print(f"  {path.name:38}    - {type(exc).__name__}: {str(exc)[:70]}")
+    finally:
+        server.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--feeds", type=int, default=20)
+    parser.add_argument("--items", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    pages = corpus_pages()
+    source = f"{len(pages)} real article pages from ../shared/corpus" if pages else ""
+    if not pages:
+        pages = generated_pages(100)
+        source = "100 generated 600-word pages"
+    total = args.feeds * args.items
+    print(f"Pages: {source}; {args.feeds} feeds x {args.items} items = {total} articles per round")
+    floor = statistics.median(
+        bare_floor(pages[: min(len(pages), total)]) for _ in range(args.rounds)
+    )
+    print(
+        f"Bare trafilatura.extract, one process:  {floor:7.1f} articles/s (median of {args.rounds})"
+    )
+    rates, stages = [], []
+    for _ in range(args.rounds):
+        rate, stage, done = run_once(args.feeds, args.items, pages)
+        rates.append(rate)
+        stages.append(stage)
+    rate = statistics.median(rates)
+    print(
+        f"Dyad ingest end to end ({done} articles): {rate:7.1f} articles/s "
+        f"(median of {args.rounds})"
+    )
+    for key in stages[0]:
+        print(f"  stage {key:9} {statistics.median(s[key] for s in stages):6.2f} s (median)")
+    print(f"Ratio ingest / bare floor: {rate / floor:.2f}x (target >= 0.7x)")
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"Peak RSS: main process {own:.0f} MiB, largest extraction worker {kids:.0f} MiB")
+    corpus_feeds()
+
+
+if __name__ == "__main__":
+    main()

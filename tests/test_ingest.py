@@ -350,3 +350,48 @@ def test_pipeline_imports_without_airflow() -> None:
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_unconditional_fetch_is_due_once_per_interval(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    from datetime import timedelta
+
+    settings = make_settings(tmp_path, feeds={"unconditional_every_hours": 24})
+    publish(server, "/feed", [{"title": "A", "link": server.url("/a")}], ETag='"v1"')
+    page(server, "/a", "A")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    times = [NOW, NOW + timedelta(hours=1), NOW + timedelta(hours=25)]
+    for when in times:
+        jobs.run_ingest(settings, feeds, clock=lambda when=when: when)
+    sent = [h.headers.get("if-none-match") for h in server.hits("/feed")]
+    assert sent == [None, '"v1"', None]  # first poll, conditional, then the daily unconditional one
+
+
+def test_permanent_redirect_is_noted_not_followed_blindly(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path, feeds={"redirect_confirm_count": 2})
+    server.add("/old", status=301, headers={"Location": "/new"})
+    publish(server, "/new", [{"title": "A", "link": server.url("/a")}])
+    page(server, "/a", "A")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/old")])
+    ingest(settings, feeds)
+    ingest(settings, feeds)
+    (row,) = rows(settings, "select url, moved_to, moved_count, warnings from feeds")
+    assert row[0] == server.url("/old") and row[1] == server.url("/new") and row[2] == 2
+    assert "update feeds.yaml" in (row[3] or "")
+
+
+def test_two_feeds_redirecting_to_one_are_ingested_once(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path, feeds={"poll_workers": 1})
+    server.add("/alias", status=302, headers={"Location": "/real"})
+    publish(server, "/real", [{"title": "A", "link": server.url("/a")}])
+    page(server, "/a", "A")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/alias"), server.url("/real")])
+    report = ingest(settings, feeds)
+    statuses = sorted(f.status.value for f in report.feeds)
+    assert statuses == ["duplicate", "ok"]
+    assert counts(settings)["entries"] == 1

@@ -109,9 +109,11 @@ def feed_table(engine: Engine) -> list[dict[str, Any]]:
 
 
 def duplicate_of(engine: Engine, feed_id: int, final_url: str) -> str | None:
-    """The URL of another feed whose final URL (after redirects) is ``final_url``, if any."""
+    """Another subscribed feed that is, or redirects to, ``final_url`` (None if there is none)."""
     stmt = select(Feed.url).where(
-        Feed.final_url == final_url, Feed.id != feed_id, Feed.enabled.is_(True)
+        (Feed.final_url == final_url) | (Feed.url == final_url),
+        Feed.id != feed_id,
+        Feed.enabled.is_(True),
     )
     with engine.connect() as conn:
         return conn.execute(stmt.order_by(Feed.id).limit(1)).scalar()
@@ -265,8 +267,9 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
                     last_error=None if entry.link else "item has no usable link; feed text kept",
                 )
                 .on_conflict_do_nothing(index_elements=["canonical_url"])
-            )
-            article_new = inserted.rowcount == 1  # 0 when a concurrent writer got there first
+                .returning(Article.id)
+            ).scalar_one_or_none()
+            article_new = inserted is not None  # None when a concurrent writer got there first
             article = conn.execute(
                 select(Article.id, Article.status, Article.entry_hash).where(
                     Article.canonical_url == key

@@ -1,0 +1,140 @@
+"""The store: migrations match the models, schema checks, concurrent writers, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine, text
+
+from pipeline.errors import SchemaMismatch, StoreError
+from pipeline.records import FeedEntry, FeedSpec
+from pipeline.store import repo
+from pipeline.store.db import create_store_engine, head_revision, open_engine, upgrade
+from pipeline.store.models import Base
+
+NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
+PG_URL = os.environ.get(
+    "DYAD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def postgres_reachable() -> bool:
+    try:
+        engine = create_engine(PG_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'dyad.db'}"
+    if not postgres_reachable():
+        pytest.skip(f"no PostgreSQL reachable at {PG_URL} (set DYAD_TEST_POSTGRES_URL)")
+    engine = create_engine(PG_URL)
+    with engine.begin() as conn:  # a clean schema for this test
+        conn.execute(text("DROP SCHEMA IF EXISTS dyad_test CASCADE"))
+        conn.execute(text("CREATE SCHEMA dyad_test"))
+    engine.dispose()
+    return PG_URL + ("&" if "?" in PG_URL else "?") + "options=-csearch_path%3Ddyad_test"
+
+
+def entry(n: int, link: str | None = None, title: str = "") -> FeedEntry:
+    return FeedEntry(entry_key=f"k{n}", guid=f"g{n}", link=link or f"https://n.example/{n}",
+                     canonical_url=link or f"https://n.example/{n}", title=title or f"T{n}",
+                     content_hash=f"h{n}")  # fmt: skip
+
+
+def test_migrations_match_the_models(db_url: str) -> None:
+    engine = open_engine(db_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_old_revision_fails_fast_naming_both(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_store_engine(url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    engine.dispose()
+    with pytest.raises(SchemaMismatch, match=f"0000.*{head_revision()}"):
+        open_engine(url)
+
+
+def test_unmanaged_database_is_refused(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'foreign.db'}"
+    engine = create_store_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE articles (id integer)"))
+    engine.dispose()
+    with pytest.raises(StoreError, match="no Alembic revision"):
+        open_engine(url)
+
+
+def test_upserts_are_idempotent_and_link_feeds(db_url: str) -> None:
+    engine = open_engine(db_url)
+    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f"),
+                             FeedSpec(name="B", url="https://b.example/f")])  # fmt: skip
+    repo.sync_feeds(engine, [FeedSpec(name="A2", url="https://a.example/f")])
+    a, b = repo.load_feeds(engine)
+    assert a.name == "A2"
+    assert repo.store_entry(engine, a.id, entry(1), NOW).outcome == "new"
+    assert repo.store_entry(engine, a.id, entry(1), NOW).outcome == "duplicate"
+    assert (
+        repo.store_entry(engine, b.id, entry(9, link="https://n.example/1"), NOW).outcome
+        == "duplicate"
+    )
+    changed = entry(1).model_copy(update={"content_hash": "new", "title": "T1 updated"})
+    assert repo.store_entry(engine, a.id, changed, NOW).outcome == "updated"
+    counts = repo.table_counts(engine)
+    assert counts["articles"] == 1 and counts["entries"] == 2
+    engine.dispose()
+
+
+def test_concurrent_writers_do_not_fail_or_duplicate(db_url: str) -> None:
+    engine = open_engine(db_url)
+    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = repo.load_feeds(engine)
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            for n in range(40):
+                repo.store_entry(engine, feed.id, entry(n), NOW)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    counts = repo.table_counts(engine)
+    assert counts["articles"] == 40 and counts["entries"] == 40
+    engine.dispose()
+
+
+def test_nul_bytes_never_reach_the_database(db_url: str) -> None:
+    from pipeline.textclean import clean_text
+
+    engine = open_engine(db_url)
+    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = repo.load_feeds(engine)
+    repo.store_entry(engine, feed.id, entry(1, title=clean_text("bad\x00title")), NOW)
+    with engine.connect() as conn:
+        assert conn.execute(text("select title from articles")).scalar() == "badtitle"
+    engine.dispose()

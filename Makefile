@@ -27,6 +27,7 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 sync: $(SYNCED) ## install the locked environment into .venv
 
 run: $(SYNCED) ## ingest the bundled offline sample end to end and say where the results are
+	$(VENV)/bin/dyad db upgrade
 	$(VENV)/bin/dyad ingest --sample
 	@echo
 	@echo "Stored articles: var/dyad.db (SQLite). Feed health: .venv/bin/dyad feeds list"
@@ -43,8 +44,9 @@ format: $(SYNCED) ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(SYNCED) ## print ingest throughput, time per stage and peak memory
+bench: $(SYNCED) ## print ingest and detection figures (throughput, memory, quality)
 	$(VENV)/bin/python bench/bench_ingest.py
+	$(VENV)/bin/python bench/bench_detect.py
 
 clean: ## remove the environment and local data
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -151,6 +151,7 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         "entries": report.entry_counts(),
         "articles": report.articles.model_dump(),
         "article_failures": [a.model_dump() for a in report.article_failures],
+        "detection": report.detection.model_dump(),
         "stage_seconds": report.stage_seconds,
     }
 
@@ -177,6 +178,9 @@ def print_report(report: IngestReport) -> None:
         f"{ac.extracted} extracted, {ac.fallback} fallback (feed text), "
         f"{ac.failed} failed, {ac.deferred} deferred",
     )
+    dc = report.detection
+    top = ", ".join(f"{pair} ({count})" for pair, count in dc.top(5)) or "none"
+    table.add_row("detection", f"{dc.checked} checked, {dc.bilateral} bilateral; top pairs: {top}")
     table.add_row("time", ", ".join(f"{k} {v:.2f} s" for k, v in report.stage_seconds.items()))
     out.print(table)
     problems = [f for f in report.feeds if f.error]
@@ -272,6 +276,70 @@ def extract(
                 out.print(page.text, markup=False)
                 out.print()
     if failed == len(sources):
+        raise typer.Exit(1)
+
+
+@app.command()
+def detect(
+    input_file: Annotated[
+        Path, typer.Option("--input", "-i", help="JSONL file of {id, title, text}; - for stdin")
+    ],
+    evidence: Annotated[
+        bool, typer.Option("--evidence", help="add actor, target, third countries and evidence")
+    ] = False,
+) -> None:
+    """Say which articles are about relations between two countries: one JSON line per input."""
+    from datetime import datetime
+
+    from pipeline.detect import detect_dyads, load_gazetteer
+
+    gazetteer = load_gazetteer()
+    stream = sys.stdin if str(input_file) == "-" else input_file.open(encoding="utf-8")
+    failed = 0
+    with stream:
+        for number, line in enumerate(stream, start=1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("a line must be a JSON object")
+                published = item.get("published")
+                when = datetime.fromisoformat(published) if published else None
+                result = detect_dyads(
+                    str(item.get("title") or ""), str(item.get("text") or ""), when, gaz=gazetteer
+                )
+            except ValueError as exc:
+                failed += 1
+                console.print(f"[red]line {number}:[/red] {exc}")
+                print(
+                    json.dumps(
+                        {
+                            "id": None,
+                            "bilateral": None,
+                            "countries": [],
+                            "score": None,
+                            "error": f"line {number}: {exc}",
+                        }
+                    )
+                )
+                continue
+            row: dict[str, Any] = {
+                "id": item.get("id"),
+                "bilateral": result.bilateral,
+                "countries": list(result.countries),
+                "score": result.score,
+            }
+            if evidence:
+                row |= {
+                    "actor": result.actor,
+                    "target": result.target,
+                    "third_countries": list(result.third_countries),
+                    "cues": list(result.cues),
+                    "evidence": [e.model_dump() for e in result.evidence],
+                }
+            print(json.dumps(row, ensure_ascii=False))
+    if failed:
         raise typer.Exit(1)
 
 

@@ -4,8 +4,9 @@ Ingest is three steps so Airflow can map the middle one over shards:
 
 1. ``plan_ingest``: load the feed list, upsert it into the store, cut enabled feeds into shards.
 2. ``ingest_shard``: poll each feed of the shard (conditional GET, parse, store entries, then
-   save validators), then fetch and extract the pages of the shard's new articles. Every failure
-   is caught per item, stored as a failure row and reported; the shard always finishes.
+   save validators), fetch and extract the pages of the shard's new articles, then run
+   bilateral-relations detection on articles whose text (or the gazetteer) changed. Every
+   failure is caught per item, stored as a failure row and reported; the shard always finishes.
 3. ``finish_ingest``: merge shard reports and close the run row.
 
 ``run_ingest`` does all three in one process (the CLI).
@@ -27,6 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.config import Settings
+from pipeline.detect import detect_dyads, load_gazetteer
 from pipeline.errors import (
     DyadError,
     FetchTimeout,
@@ -40,6 +42,7 @@ from pipeline.http import HttpClient, build_client
 from pipeline.records import (
     ArticleCounts,
     ArticleFailure,
+    DetectionCounts,
     FeedReport,
     FeedShard,
     FeedStatus,
@@ -136,6 +139,10 @@ def ingest_shard(
             started = time.monotonic()
             counts = _extract_pending(ctx, [f.id for f in feeds])
             stage_seconds["articles"] = round(time.monotonic() - started, 3)
+
+            started = time.monotonic()
+            detection = detect_articles(engine, [f.id for f in feeds])
+            stage_seconds["detect"] = round(time.monotonic() - started, 3)
     finally:
         if own_client:
             http.close()
@@ -145,6 +152,7 @@ def ingest_shard(
         feeds=tuple(feed_reports),
         articles=counts,
         article_failures=tuple(ctx.failures),
+        detection=detection,
         stage_seconds=stage_seconds,
     )
 
@@ -342,6 +350,25 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
         return "failed"
     finally:
         ctx.progress("articles", 0)
+
+
+def detect_articles(engine: Engine, feed_ids: Sequence[int] | None = None) -> DetectionCounts:
+    """Run detection on articles whose text is new or whose gazetteer changed; store results."""
+    gazetteer = load_gazetteer()
+    checked = bilateral = 0
+    dyads: dict[str, int] = {}
+    for article in repo.articles_to_detect(engine, feed_ids, gazetteer.version):
+        result = detect_dyads(article.title, article.text, article.published_at, gaz=gazetteer)
+        try:
+            repo.save_detection(engine, article.id, result)
+        except SQLAlchemyError:
+            log.exception("could not store detection for article %s", article.id)
+            continue
+        checked += 1
+        if result.bilateral and result.dyad:
+            bilateral += 1
+            dyads[result.dyad] = dyads.get(result.dyad, 0) + 1
+    return DetectionCounts(checked=checked, bilateral=bilateral, dyads=dyads)
 
 
 def start_ingest(

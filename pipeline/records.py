@@ -146,6 +146,31 @@ class ArticleCounts(Record):
     deferred: int = 0
 
 
+class DetectionCounts(Record):
+    """How many articles detection looked at in a run, and what it found."""
+
+    checked: int = 0
+    bilateral: int = 0
+    dyads: dict[str, int] = Field(default_factory=dict, description="articles per pair, e.g. IN-RU")
+
+    def top(self, n: int = 5) -> list[tuple[str, int]]:
+        """The ``n`` pairs with the most articles."""
+        return sorted(self.dyads.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+
+def merge_detection(parts: list[DetectionCounts]) -> DetectionCounts:
+    """Sum detection counts (per pair too)."""
+    dyads: dict[str, int] = {}
+    for part in parts:
+        for pair, count in part.dyads.items():
+            dyads[pair] = dyads.get(pair, 0) + count
+    return DetectionCounts(
+        checked=sum(p.checked for p in parts),
+        bilateral=sum(p.bilateral for p in parts),
+        dyads=dyads,
+    )
+
+
 class FeedShard(Record):
     """A slice of the enabled feeds, handled by one Airflow mapped task."""
 
@@ -160,6 +185,7 @@ class ShardReport(Record):
     feeds: tuple[FeedReport, ...] = ()
     articles: ArticleCounts = ArticleCounts()
     article_failures: tuple[ArticleFailure, ...] = ()
+    detection: DetectionCounts = DetectionCounts()
     stage_seconds: dict[str, float] = Field(default_factory=dict)
 
 
@@ -172,6 +198,7 @@ class IngestReport(Record):
     feeds: tuple[FeedReport, ...] = ()
     articles: ArticleCounts = ArticleCounts()
     article_failures: tuple[ArticleFailure, ...] = ()
+    detection: DetectionCounts = DetectionCounts()
     stage_seconds: dict[str, float] = Field(default_factory=dict)
 
     def feed_counts(self) -> dict[str, int]:
@@ -212,5 +239,34 @@ def merge_shard_reports(
             deferred=sum(s.articles.deferred for s in shards),
         ),
         article_failures=tuple(a for s in shards for a in s.article_failures),
+        detection=merge_detection([s.detection for s in shards]),
         stage_seconds=stage_seconds,
     )
+
+
+class Evidence(Record):
+    """One piece of text that resolved to a country."""
+
+    text: str
+    country: str
+    kind: str = Field(description="name | adjective | capital | metonym | leader")
+    where: str = Field(description="title | lead | body")
+
+
+class DyadDetection(Record):
+    """Whether an article is about the relations between two countries, and which two."""
+
+    bilateral: bool
+    countries: tuple[str, ...] = Field((), description="the pair, ISO alpha-2, sorted; () if none")
+    score: float = Field(ge=0.0, le=1.0)
+    actor: str | None = Field(None, description="the side that acted, when the text says so")
+    target: str | None = None
+    third_countries: tuple[str, ...] = ()
+    cues: tuple[str, ...] = Field((), description="relation cue words found")
+    evidence: tuple[Evidence, ...] = ()
+    gazetteer_version: str = ""
+
+    @property
+    def dyad(self) -> str | None:
+        """The pair as "IN-RU" (sorted), or None."""
+        return "-".join(self.countries) if len(self.countries) == 2 else None

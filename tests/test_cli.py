@@ -9,16 +9,29 @@ from pathlib import Path
 
 from tests.servers import LoopbackServer, article_html
 
-PARAGRAPHS = ["Egypt and Ethiopia exchanged protests over the filling of the Nile dam on Thursday.",
-              "Cairo said it reserved the right to defend its water security by all legal means.",
-              "Addis Ababa said the project would not harm downstream countries."]  # fmt: skip
+PARAGRAPHS = [
+    "Egypt and Ethiopia exchanged protests over the filling of the Nile dam on Thursday.",
+    "Cairo said it reserved the right to defend its water security by all legal means.",
+    "Addis Ababa said the project would not harm downstream countries.",
+]
 
 
 def dyad(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {"DYAD_DATA_DIR": str(tmp_path / "var"), "DYAD_HTTP__ALLOW_PRIVATE_NETWORKS": "true",
-           "DYAD_EXTRACT__WORKERS": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
-    result = subprocess.run([sys.executable, "-m", "pipeline.cli", *args], capture_output=True,
-                            text=True, env=env, timeout=120, cwd=tmp_path, check=False)  # fmt: skip
+    env = {
+        "DYAD_DATA_DIR": str(tmp_path / "var"),
+        "DYAD_HTTP__ALLOW_PRIVATE_NETWORKS": "true",
+        "DYAD_EXTRACT__WORKERS": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     if check:
         assert result.returncode == 0, result.stderr
     return result
@@ -48,8 +61,10 @@ def test_extract_plain_prints_title_and_text(tmp_path: Path) -> None:
 
 def test_opml_import_then_export(tmp_path: Path) -> None:
     opml = tmp_path / "subs.opml"
-    opml.write_text('<?xml version="1.0"?><opml version="2.0"><body><outline text="Asia">'
-                    '<outline text="Ledger" xmlUrl="https://asia.example/feed"/></outline></body></opml>')  # fmt: skip
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><body><outline text="Asia">'
+        '<outline text="Ledger" xmlUrl="https://asia.example/feed"/></outline></body></opml>'
+    )
     feeds = tmp_path / "feeds.yaml"
     feeds.write_text("feeds:\n  - name: Wire\n    url: https://wire.example/rss\n")
     assert (
@@ -66,10 +81,19 @@ def test_opml_import_then_export(tmp_path: Path) -> None:
 
 def test_unsafe_opml_is_refused_with_a_message(tmp_path: Path) -> None:
     opml = tmp_path / "bomb.opml"
-    opml.write_text('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
-                    "<opml><body/></opml>")  # fmt: skip
-    result = dyad(tmp_path, "feeds", "import-opml", str(opml), "--feeds", str(tmp_path / "f.yaml"),
-                  check=False)  # fmt: skip
+    opml.write_text(
+        '<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;">]>'
+        "<opml><body/></opml>"
+    )
+    result = dyad(
+        tmp_path,
+        "feeds",
+        "import-opml",
+        str(opml),
+        "--feeds",
+        str(tmp_path / "f.yaml"),
+        check=False,
+    )
     assert result.returncode == 1 and "unsafe OPML" in result.stderr
 
 

@@ -395,3 +395,36 @@ def test_two_feeds_redirecting_to_one_are_ingested_once(
     statuses = sorted(f.status.value for f in report.feeds)
     assert statuses == ["duplicate", "ok"]
     assert counts(settings)["entries"] == 1
+
+
+def test_ingest_detects_and_redetects_when_the_gazetteer_changes(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    server.add(
+        "/a", article_html("India and Russia sign oil deal", STORY), content_type="text/html"
+    )
+    server.add(
+        "/b",
+        article_html("Floods in Kenya", ["Heavy rain fell for days in Garissa county."] * 3),
+        content_type="text/html",
+    )
+    publish(
+        server,
+        "/feed",
+        [
+            {"title": "India and Russia sign oil deal", "link": server.url("/a")},
+            {"title": "Floods in Kenya", "link": server.url("/b")},
+        ],
+    )
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    report = ingest(settings, feeds)
+    assert report.detection.checked == 2 and report.detection.dyads == {"IN-RU": 1}
+    stored = dict(rows(settings, "select title, dyad from articles"))
+    assert stored == {"India and Russia sign oil deal": "IN-RU", "Floods in Kenya": None}
+    assert ingest(settings, feeds).detection.checked == 0  # nothing changed, nothing re-detected
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("update articles set gazetteer_version = 'older'"))
+    assert jobs.detect_articles(engine).checked == 2
+    engine.dispose()

@@ -50,9 +50,14 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def entry(n: int, link: str | None = None, title: str = "") -> FeedEntry:
-    return FeedEntry(entry_key=f"k{n}", guid=f"g{n}", link=link or f"https://n.example/{n}",
-                     canonical_url=link or f"https://n.example/{n}", title=title or f"T{n}",
-                     content_hash=f"h{n}")  # fmt: skip
+    return FeedEntry(
+        entry_key=f"k{n}",
+        guid=f"g{n}",
+        link=link or f"https://n.example/{n}",
+        canonical_url=link or f"https://n.example/{n}",
+        title=title or f"T{n}",
+        content_hash=f"h{n}",
+    )
 
 
 def test_migrations_match_the_models(db_url: str) -> None:
@@ -86,8 +91,13 @@ def test_unmanaged_database_is_refused(tmp_path: Path) -> None:
 
 def test_upserts_are_idempotent_and_link_feeds(db_url: str) -> None:
     engine = open_engine(db_url)
-    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f"),
-                             FeedSpec(name="B", url="https://b.example/f")])  # fmt: skip
+    repo.sync_feeds(
+        engine,
+        [
+            FeedSpec(name="A", url="https://a.example/f"),
+            FeedSpec(name="B", url="https://b.example/f"),
+        ],
+    )
     repo.sync_feeds(engine, [FeedSpec(name="A2", url="https://a.example/f")])
     a, b = repo.load_feeds(engine)
     assert a.name == "A2"

@@ -18,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -120,8 +121,19 @@ class Article(Base):
     first_seen_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     extracted_at: Mapped[datetime | None]
+    # Detection (pipeline.detect); gazetteer_version None means "detect again".
+    bilateral: Mapped[bool | None] = mapped_column(Boolean)
+    dyad: Mapped[str | None] = mapped_column(String(8))
+    detect_score: Mapped[float | None] = mapped_column(Float)
+    actor: Mapped[str | None] = mapped_column(String(2))
+    target: Mapped[str | None] = mapped_column(String(2))
+    detection: Mapped[dict[str, Any] | None]
+    gazetteer_version: Mapped[str | None] = mapped_column(String(20))
 
-    __table_args__ = (Index("ix_articles_status", "status"),)
+    __table_args__ = (
+        Index("ix_articles_status", "status"),
+        Index("ix_articles_dyad", "dyad"),
+    )
 
 
 class Entry(Base):

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from pipeline.errors import DyadError
 from pipeline.records import (
+    DyadDetection,
     ExtractedPage,
     FeedEntry,
     FeedPoll,
@@ -318,6 +319,7 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
             "feed_content": entry.content,
             "entry_hash": entry.content_hash,
             "updated_at": now,
+            "gazetteer_version": None,  # the text may change: detect again
         }
         if entry.link:
             changes.update(status="pending", attempts=0, next_attempt_after=None)
@@ -356,6 +358,7 @@ def save_extraction(
 ) -> None:
     """Store the page's text and metadata; the article becomes "extracted"."""
     values: dict[str, Any] = {
+        "gazetteer_version": None,
         "text": page.text,
         "text_source": "page",
         "status": "extracted",
@@ -413,6 +416,7 @@ def save_article_failure(
                 status=status,
                 text=text,
                 text_source=source,
+                gazetteer_version=None,
                 last_error_kind=error.kind,
                 last_error=str(error)[:2000],
                 next_attempt_after=retry_at,
@@ -485,3 +489,56 @@ def retry_time(now: datetime, failures: int, base_minutes: float, max_hours: flo
     """When a feed that failed ``failures`` times in a row may be polled again (exponential)."""
     minutes = min(base_minutes * (2 ** max(0, failures - 1)), max_hours * 60)
     return now + timedelta(minutes=minutes)
+
+
+# ---------------------------------------------------------------- detection
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    id: int
+    title: str
+    text: str
+    published_at: datetime | None
+
+
+def articles_to_detect(
+    engine: Engine, feed_ids: Sequence[int] | None, version: str, limit: int = 100_000
+) -> list[ArticleText]:
+    """Articles (of these feeds, or all) with text whose detection is missing or stale."""
+    stmt = (
+        select(Article.id, Article.title, Article.text, Article.feed_summary, Article.published_at)
+        .where(
+            (Article.gazetteer_version.is_(None)) | (Article.gazetteer_version != version),
+        )
+        .order_by(Article.id)
+        .limit(limit)
+    )
+    if feed_ids is not None:
+        stmt = stmt.where(
+            Article.id.in_(select(Entry.article_id).where(Entry.feed_id.in_(list(feed_ids))))
+        )
+    with engine.connect() as conn:
+        return [
+            ArticleText(r.id, r.title, r.text or r.feed_summary or "", r.published_at)
+            for r in conn.execute(stmt)
+        ]
+
+
+def save_detection(engine: Engine, article_id: int, detection: DyadDetection) -> None:
+    """Store an article's detection result (and the gazetteer version it came from)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(Article)
+            .where(Article.id == article_id)
+            .values(
+                bilateral=detection.bilateral,
+                dyad=detection.dyad,
+                detect_score=detection.score,
+                actor=detection.actor,
+                target=detection.target,
+                detection=detection.model_dump(mode="json", exclude={"evidence"})
+                | {"evidence": [e.model_dump() for e in detection.evidence[:20]]},
+                gazetteer_version=detection.gazetteer_version,
+            )
+        )

@@ -1,0 +1,164 @@
+"""The gazetteer: country names, adjectives, capitals, metonyms and leaders as one n-gram table.
+
+Built from the data files in ``pipeline/data/gazetteer/`` (see the README there and in
+``countries.yaml``): ``countries_base.yaml`` (generated from pycountry and countryinfo),
+``countries.yaml`` (curated) and ``leaders.tsv`` (office-holders with dates). ``version`` is a
+hash of the three files, stored with every detection so a changed gazetteer triggers re-detection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GAZETTEER_DIR = Path(__file__).parent.parent / "data" / "gazetteer"
+
+_TOKEN = re.compile(
+    r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|[.!?;:,\"“”()&]|[-–—/‑])"
+    r"(?:['’][sS]\b)?"
+)
+_APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'"})
+
+
+@dataclass(frozen=True)
+class Sense:
+    """What a form means: a country (None for blocker phrases), how, and its rule key."""
+
+    country: str | None
+    kind: str
+    surface: str
+    tenures: tuple[tuple[date, date | None], ...] = ()
+
+
+@dataclass
+class Gazetteer:
+    forms: dict[tuple[str, ...], Sense]
+    first_tokens: frozenset[str]
+    max_len: int
+    rules: dict[str, dict[str, Any]]
+    cues: dict[str, float]
+    multilateral: frozenset[str]
+    version: str
+    state_cues: frozenset[str] = frozenset()
+    non_state: frozenset[str] = frozenset()
+    organisations: frozenset[str] = frozenset()
+    domain_cues: frozenset[str] = frozenset()
+    action_verbs: frozenset[str] = frozenset()
+    not_names: frozenset[str] = frozenset()
+    shouted: dict[str, str] = field(default_factory=dict)  # "INDIA" -> "India" for all-caps titles
+    lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # form lengths by first token
+    countries: frozenset[str] = field(default_factory=frozenset)
+
+
+def tokenize(text: str) -> list[str]:
+    """Word and punctuation tokens of ``text``; "U.S." stays one token, a possessive 's is left
+    out, hyphens and dashes are tokens of their own ("India-Russia" -> India, -, Russia)."""
+    return _TOKEN.findall(text)
+
+
+def _form_key(form: str) -> tuple[str, ...]:
+    return tuple(tokenize(form))
+
+
+def _parse_date(value: str) -> date:
+    parts = [int(p) for p in value.split("-")]
+    while len(parts) < 3:
+        parts.append(1)
+    return date(parts[0], parts[1], parts[2])
+
+
+def _plurals(form: str) -> list[str]:
+    if form.endswith(("an", "i")) and " " not in form:
+        return [form, form + "s"]
+    return [form]
+
+
+@lru_cache(maxsize=4)
+def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
+    """The gazetteer built from the data files in ``directory`` (cached per directory)."""
+    digest = hashlib.sha256()
+    for name in ("countries_base.yaml", "countries.yaml", "leaders.tsv"):
+        digest.update((directory / name).read_bytes())
+    base = yaml.safe_load((directory / "countries_base.yaml").read_text(encoding="utf-8"))
+    curated = yaml.safe_load((directory / "countries.yaml").read_text(encoding="utf-8"))
+    drop = set(curated.get("drop_everywhere", []))
+    forms: dict[tuple[str, ...], Sense] = {}
+
+    def add(form: str, sense: Sense, *, override: bool = False) -> None:
+        if form in drop:
+            return
+        for variant in {form, form.replace("'", "’")}:
+            key = _form_key(variant)
+            if key and (override or key not in forms):
+                forms[key] = sense
+
+    for code, entry in base.items():
+        for name in entry.get("names") or []:
+            add(name, Sense(code, "name", name))
+        if entry.get("capital"):
+            add(entry["capital"], Sense(code, "capital", entry["capital"]))
+        for demonym in (entry.get("demonym") or "").split(","):
+            if demonym.strip():
+                for form in _plurals(demonym.strip()):
+                    add(form, Sense(code, "adjective", form))
+    for code, entry in (curated.get("countries") or {}).items():
+        for kind, key in (
+            ("name", "names"),
+            ("adjective", "adjectives"),
+            ("capital", "capitals"),
+            ("metonym", "metonyms"),
+        ):
+            for value in entry.get(key) or []:
+                for form in _plurals(value) if kind == "adjective" else [value]:
+                    add(form, Sense(code, kind, form), override=True)
+    tenures: dict[tuple[str, str], list[tuple[date, date | None]]] = defaultdict(list)
+    aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for line in (directory / "leaders.tsv").read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, _role, name, start, end, *rest = [*line.split("\t"), "", ""][:6]
+        tenures[(code, name)].append((_parse_date(start), _parse_date(end) if end else None))
+        aliases[(code, name)].update(
+            a.strip() for a in (rest[0] if rest else "").split("|") if a.strip()
+        )
+    for (code, name), spans in tenures.items():
+        sense_spans = tuple(spans)
+        for form in [name, *sorted(aliases[(code, name)])]:
+            add(form, Sense(code, "leader", name, sense_spans), override=True)
+    for blocker in curated.get("blockers") or []:
+        forms[_form_key(blocker)] = Sense(None, "blocker", blocker)
+    cues = {k.lower(): float(v) for k, v in (curated.get("relation_cues") or {}).items()}
+    multilateral = frozenset(str(c) for c in curated.get("multilateral_cues") or [])
+    return Gazetteer(
+        forms=forms,
+        first_tokens=frozenset(key[0] for key in forms),
+        max_len=max(len(key) for key in forms),
+        rules=curated.get("ambiguous") or {},
+        cues=cues,
+        multilateral=multilateral,
+        version=digest.hexdigest()[:12],
+        countries=frozenset(s.country for s in forms.values() if s.country),
+        state_cues=frozenset(str(c).lower() for c in curated.get("state_cues") or []),
+        non_state=frozenset(str(c) for c in curated.get("non_state_groups") or []),
+        organisations=frozenset(str(c) for c in curated.get("organisations") or []),
+        domain_cues=frozenset(str(c) for c in curated.get("domain_cues") or []),
+        action_verbs=frozenset(str(v) for v in curated.get("action_verbs") or []),
+        not_names=frozenset(str(v) for v in curated.get("not_names") or []),
+        shouted={k[0].upper(): k[0] for k in forms if len(k[0]) > 3 and k[0].upper() != k[0]},
+        lengths=_lengths_by_first(forms),
+    )
+
+
+def _lengths_by_first(forms: dict[tuple[str, ...], Sense]) -> dict[str, tuple[int, ...]]:
+    lengths: dict[str, set[int]] = defaultdict(set)
+    for key in forms:
+        lengths[key[0]].add(len(key))
+    return {word: tuple(sorted(found, reverse=True)) for word, found in lengths.items()}

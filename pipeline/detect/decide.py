@@ -13,8 +13,8 @@ What counts (the same rules label the development set, ``tests/data/detect_dev.y
 - The pair is unordered for grouping (IN-RU = RU-IN); ``actor``/``target`` keep who acted toward
   whom when the headline says so.
 
-How: one matcher over the text (a dictionary of token n-grams built from the gazetteer in
-``pipeline/data/gazetteer/``, see ``gazetteer.py``: names, demonyms and adjectival forms, capitals and seats of
+How: one matcher over the text (a dictionary of token n-grams built by ``gazetteer.py`` from
+``pipeline/data/gazetteer/``: names, demonyms and adjectival forms, capitals and seats of
 government used as metonyms, heads of state and government and foreign ministers with their
 dates in office), longest match first, so "Papua New Guinea", "South Sudan", "New Mexico" and
 "Indian Ocean" are read whole. Ambiguous forms (Georgia, Jordan, Chad, Niger, Congo, Washington,

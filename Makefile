@@ -26,11 +26,11 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 
 sync: $(SYNCED) ## install the locked environment into .venv
 
-run: $(SYNCED) ## ingest the bundled offline sample end to end and say where the results are
+run: $(SYNCED) ## ingest and summarise the bundled offline sample, and say where the results are
 	$(VENV)/bin/dyad db upgrade
-	$(VENV)/bin/dyad ingest --sample
+	$(VENV)/bin/dyad run --sample
 	@echo
-	@echo "Stored articles: var/dyad.db (SQLite). Feed health: .venv/bin/dyad feeds list"
+	@echo "Stored in var/dyad.db (SQLite): articles, stories, summaries. See .venv/bin/dyad status"
 
 test: $(SYNCED) ## run the whole test suite (unit and end-to-end, real loopback servers)
 	$(VENV)/bin/pytest
@@ -47,6 +47,7 @@ format: $(SYNCED) ## apply ruff format and safe fixes
 bench: $(SYNCED) ## print ingest and detection figures (throughput, memory, quality)
 	$(VENV)/bin/python bench/bench_ingest.py
 	$(VENV)/bin/python bench/bench_detect.py
+	$(VENV)/bin/python bench/bench_summarize.py
 
 clean: ## remove the environment and local data
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

@@ -202,6 +202,104 @@ def print_report(report: IngestReport) -> None:
         out.print(arts)
 
 
+def _parse_when(value: str | None) -> Any:
+    from datetime import UTC, datetime
+
+    if value is None:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"not an ISO date or date-time: {value!r}") from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+@app.command()
+def summarize(
+    since: Annotated[
+        str | None, typer.Option(help="first-seen from (ISO; default 7 days ago)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="first-seen until (ISO; default now)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
+) -> None:
+    """Group the window's bilateral articles into stories and summarise each story once."""
+    settings = _settings()
+    try:
+        report = jobs.summarize_stories(
+            settings, since=_parse_when(since), until=_parse_when(until)
+        )
+    except DyadError as exc:
+        raise _fail(exc) from exc
+    if as_json:
+        print(report.model_dump_json())
+    else:
+        print_summarize_report(report)
+
+
+def print_summarize_report(report: jobs.SummarizeReport) -> None:
+    """The human-readable summarise report."""
+    table = Table(title="Stories and summaries", header_style="bold")
+    table.add_column("what")
+    table.add_column("result")
+    table.add_row("window", f"{report.since:%Y-%m-%d %H:%M} to {report.until:%Y-%m-%d %H:%M} UTC")
+    table.add_row("stories", f"{report.stories} from {report.articles} bilateral articles")
+    statuses = ", ".join(f"{n} {s}" for s, n in sorted(report.statuses.items())) or "none new"
+    table.add_row(
+        "summaries",
+        f"{statuses}; {report.unchanged} unchanged, {report.cached} from cache, "
+        f"{report.deferred} deferred",
+    )
+    table.add_row("backend", report.backend)
+    table.add_row(
+        "LLM usage",
+        f"{report.calls} calls, {report.input_tokens} input + "
+        f"{report.output_tokens} output tokens, ${report.cost_usd:.4f}",
+    )
+    table.add_row("time", f"{report.seconds:.2f} s")
+    out.print(table)
+    for note in report.notes:
+        out.print(f"note: {note}")
+
+
+@app.command()
+def run(
+    sample: Annotated[
+        bool, typer.Option("--sample", help="use the bundled offline sample")
+    ] = False,
+    feeds: Annotated[Path | None, typer.Option(help="feed list YAML (default: settings)")] = None,
+) -> None:
+    """Ingest, then summarise: the whole pipeline once."""
+    ingest(feeds=feeds, replay=None, record=None, sample=sample, as_json=False)
+    summarize(since=None, until=None, as_json=False)
+
+
+@app.command()
+def status() -> None:
+    """Recent runs, feed health, pending and failed items, summaries and LLM usage."""
+    from datetime import timedelta
+
+    from pipeline.store.db import open_engine
+    from pipeline.store.status import status_report
+
+    settings = _settings()
+    try:
+        engine = open_engine(settings.effective_database_url)
+    except DyadError as exc:
+        raise _fail(exc) from exc
+    report = status_report(engine, jobs.utc_now(), timedelta(days=7))
+    engine.dispose()
+    for title, rows in report.items():
+        table = Table(title=title, header_style="bold")
+        if not rows:
+            out.print(f"{title}: none")
+            continue
+        for column in rows[0]:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(str(v) if v is not None else "" for v in row.values()))
+        out.print(table)
+
+
 @app.command()
 def extract(
     sources: Annotated[list[str], typer.Argument(help="URLs or saved HTML files")],

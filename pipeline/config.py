@@ -14,9 +14,9 @@ import os
 import re
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -139,6 +139,68 @@ class ExtractSettings(BaseModel):
     )
 
 
+class ClusterSettings(BaseModel):
+    """How bilateral articles are grouped into stories."""
+
+    window_hours: float = Field(
+        72.0, gt=0, le=24 * 30, description="articles further apart than this are not one story"
+    )
+    similarity: float = Field(
+        0.08, gt=0, le=1, description="content-word Jaccard (MinHash estimate) that links articles"
+    )
+    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
+
+
+class LLMSettings(BaseModel):
+    """The summariser: an OpenAI-compatible endpoint, or the local extractive one."""
+
+    backend: Literal["auto", "openai", "local"] = Field(
+        "auto", description="auto = openai when an API key is set, else local"
+    )
+    base_url: str | None = Field(None, description="OpenAI-compatible endpoint (None = OpenAI)")
+    model: str = Field("gpt-4o-mini", description="model name sent to the endpoint")
+    api_key: SecretStr | None = Field(
+        None, description="API key; in Airflow the dyad_llm Connection"
+    )
+    timeout: float = Field(
+        60.0, gt=0, le=600, description="seconds per request (not the client's 600)"
+    )
+    max_retries: int = Field(2, ge=0, le=10, description="retries on 429 (short), 5xx, timeouts")
+    retry_after_max: float = Field(
+        20.0, ge=0, le=3600, description="longer Retry-After defers the rest to the next run"
+    )
+    circuit_after: int = Field(
+        3, ge=1, le=100, description="consecutive failed stories that stop LLM calls for the run"
+    )
+    max_output_tokens: int = Field(1200, ge=100, le=16000, description="reply length limit")
+    temperature: float = Field(0.2, ge=0, le=2, description="sampling temperature")
+    input_token_budget: int = Field(
+        5000, ge=500, le=200_000, description="story text sent per call, in tokens"
+    )
+    daily_token_budget: int = Field(
+        2_000_000, ge=0, description="input+output tokens per UTC day; 0 = no limit"
+    )
+    price_input_per_mtok: float = Field(0.15, ge=0, description="USD per million input tokens")
+    price_output_per_mtok: float = Field(0.60, ge=0, description="USD per million output tokens")
+    structured_output: bool = Field(
+        True, description="send a JSON schema (response_format); off for servers without it"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value and not re.match(r"^https?://\S+$", value):
+            raise ValueError("base_url must be an http(s) URL")
+        return value
+
+    @property
+    def uses_openai(self) -> bool:
+        """True when summaries go to the OpenAI-compatible endpoint."""
+        if self.backend == "openai":
+            return True
+        return self.backend == "auto" and self.api_key is not None
+
+
 class Settings(BaseSettings):
     """Everything Dyad can be told. Build with ``load_settings``."""
 
@@ -158,6 +220,8 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
     @field_validator("database_url")
     @classmethod

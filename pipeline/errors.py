@@ -27,6 +27,11 @@ The tree::
     │   ├── ExtractionTimeout       the isolated extractor hit its wall-clock limit
     │   ├── ExtractionCrashed       the isolated extractor died (memory limit, crash)
     │   └── NoExtractableText       nothing readable on the page
+    ├── LLMError                    the summariser's endpoint or its output
+    │   ├── LLMRateLimited          429 with a Retry-After too long to wait for (deferred)
+    │   ├── LLMUnavailable          5xx, timeouts, refused connections after retries
+    │   ├── LLMBadOutput            not JSON, wrong schema, or cut off, even after a repair
+    │   └── BudgetExhausted         the daily token budget is spent
     ├── OPMLError                   an OPML file that is unsafe or not OPML
     └── StoreError
         └── SchemaMismatch          the database is at an older Alembic revision
@@ -169,6 +174,34 @@ class ExtractionCrashed(ExtractError):
 
 class NoExtractableText(ExtractError):
     kind = "no_text"
+
+
+class LLMError(DyadError):
+    kind = "llm"
+
+
+class LLMRateLimited(LLMError):
+    kind = "llm_rate_limited"
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float, item: str | None = None) -> None:
+        super().__init__(message, item=item)
+        self.retry_after = retry_after
+
+
+class LLMUnavailable(LLMError):
+    kind = "llm_unavailable"
+    retryable = True
+
+
+class LLMBadOutput(LLMError):
+    kind = "llm_bad_output"
+    retryable = True
+
+
+class BudgetExhausted(LLMError):
+    kind = "llm_budget"
+    retryable = True
 
 
 class OPMLError(DyadError):

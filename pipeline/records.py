@@ -270,3 +270,28 @@ class DyadDetection(Record):
     def dyad(self) -> str | None:
         """The pair as "IN-RU" (sorted), or None."""
         return "-".join(self.countries) if len(self.countries) == 2 else None
+
+
+class StoryArticle(Record):
+    """One article of a story, as the summariser sees it (text included, so not for XCom)."""
+
+    article_id: int
+    url: str
+    outlet: str
+    title: str
+    text: str
+    published_at: datetime | None = None
+
+
+class Story(Record):
+    """Articles of several outlets about one development between two countries."""
+
+    id: str = Field(description="stable: derived from the dyad and the story's first article")
+    dyad: str
+    article_ids: tuple[int, ...]
+    outlets: tuple[str, ...]
+    first_seen: datetime
+    last_seen: datetime
+    content_hash: str = Field(description="hash of the member articles' texts")
+    actor: str | None = None
+    target: str | None = None

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from pipeline.detect.decide import THRESHOLD, detect_dyads, find_mentions
-from pipeline.detect.gazetteer import GAZETTEER_DIR, Gazetteer, load_gazetteer, tokenize
+from pipeline.detect.gazetteer import (
+    GAZETTEER_DIR,
+    Gazetteer,
+    load_gazetteer,
+    pair_terms,
+    tokenize,
+)
 
 __all__ = [
     "GAZETTEER_DIR",
@@ -12,5 +18,6 @@ __all__ = [
     "detect_dyads",
     "find_mentions",
     "load_gazetteer",
+    "pair_terms",
     "tokenize",
 ]

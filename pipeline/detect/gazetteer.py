@@ -53,6 +53,7 @@ class Gazetteer:
     domain_cues: frozenset[str] = frozenset()
     action_verbs: frozenset[str] = frozenset()
     not_names: frozenset[str] = frozenset()
+    names: dict[str, str] = field(default_factory=dict)  # display name per country code
     shouted: dict[str, str] = field(default_factory=dict)  # "INDIA" -> "India" for all-caps titles
     lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # form lengths by first token
     countries: frozenset[str] = field(default_factory=frozenset)
@@ -152,8 +153,27 @@ def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
         domain_cues=frozenset(str(c) for c in curated.get("domain_cues") or []),
         action_verbs=frozenset(str(v) for v in curated.get("action_verbs") or []),
         not_names=frozenset(str(v) for v in curated.get("not_names") or []),
+        names=_display_names(base, curated),
         shouted={k[0].upper(): k[0] for k in forms if len(k[0]) > 3 and k[0].upper() != k[0]},
         lengths=_lengths_by_first(forms),
+    )
+
+
+def _display_names(base: dict[str, Any], curated: dict[str, Any]) -> dict[str, str]:
+    names = {code: (entry.get("names") or [code])[0] for code, entry in base.items()}
+    for code, entry in (curated.get("countries") or {}).items():
+        if entry.get("names"):
+            names[str(code)] = entry["names"][0]
+    return names
+
+
+def pair_terms(gaz: Gazetteer, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """Words that name these countries in text: names, adjectives, capitals, metonyms."""
+    kinds = {"name", "adjective", "capital", "metonym"}
+    return tuple(
+        sorted(
+            {" ".join(k) for k, s in gaz.forms.items() if s.country in codes and s.kind in kinds}
+        )
     )
 
 

@@ -129,10 +129,12 @@ class Article(Base):
     target: Mapped[str | None] = mapped_column(String(2))
     detection: Mapped[dict[str, Any] | None]
     gazetteer_version: Mapped[str | None] = mapped_column(String(20))
+    story_id: Mapped[str | None] = mapped_column(String(40))
 
     __table_args__ = (
         Index("ix_articles_status", "status"),
         Index("ix_articles_dyad", "dyad"),
+        Index("ix_articles_story_id", "story_id"),
     )
 
 
@@ -181,3 +183,69 @@ class Failure(Base):
     at: Mapped[datetime]
 
     __table_args__ = (Index("ix_failures_run_id", "run_id"),)
+
+
+class StoryRow(Base):
+    """A story: bilateral articles about one development (pipeline.cluster)."""
+
+    __tablename__ = "stories"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dyad: Mapped[str] = mapped_column(String(8))
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    article_count: Mapped[int] = mapped_column(Integer)
+    outlets: Mapped[list[str]] = mapped_column(default=list)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str | None] = mapped_column(String(2))
+    target: Mapped[str | None] = mapped_column(String(2))
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_stories_dyad", "dyad"), Index("ix_stories_last_seen", "last_seen"))
+
+
+class SummaryRow(Base):
+    """The current summary of a story (pipeline.summarize), one per story."""
+
+    __tablename__ = "summaries"
+
+    story_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    backend: Mapped[str] = mapped_column(String(20))
+    model: Mapped[str] = mapped_column(String(200))
+    prompt_version: Mapped[str] = mapped_column(String(60))
+    record: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_summaries_status", "status"),)
+
+
+class LLMCacheRow(Base):
+    """Summaries by (model, prompt version, story content hash): a re-run costs no call."""
+
+    __tablename__ = "llm_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    record: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class LLMCallRow(Base):
+    """Usage of every story sent to the model: tokens, cost, outcome."""
+
+    __tablename__ = "llm_calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[str | None] = mapped_column(String(64))
+    story_id: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200))
+    calls: Mapped[int] = mapped_column(Integer)
+    input_tokens: Mapped[int] = mapped_column(Integer)
+    output_tokens: Mapped[int] = mapped_column(Integer)
+    cost_usd: Mapped[float] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_llm_calls_at", "at"),)

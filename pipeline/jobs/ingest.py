@@ -1,4 +1,4 @@
-"""The one place that composes Dyad's stages; called by both ``pipeline.cli`` and ``dags/``.
+"""Ingest: feeds in, articles extracted and checked for a country pair, stored.
 
 Ingest is three steps so Airflow can map the middle one over shards:
 

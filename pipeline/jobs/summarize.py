@@ -1,0 +1,186 @@
+"""Summarise: the window's bilateral articles become stories, and each story gets one summary.
+
+Cost control, each part measured in the report: only articles that passed detection are
+clustered; one model call per story (plus at most a repair or a regrounding); story text trimmed
+to ``llm.input_token_budget``; a cache keyed by (model, prompt version, story content hash), so a
+re-run makes no call; a daily token budget that stops calling and says so; usage recorded per
+story (``llm_calls``). A long Retry-After or a spent budget defers the remaining stories: they
+keep (or get) a local summary now and are sent to the model on a later run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import Field
+from sqlalchemy.exc import SQLAlchemyError
+
+from pipeline.cluster import ClusterInput, cluster_stories
+from pipeline.config import Settings
+from pipeline.detect import load_gazetteer, pair_terms
+from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError
+from pipeline.jobs.ingest import utc_now
+from pipeline.records import Record
+from pipeline.store import stories as repo
+from pipeline.store.db import open_engine
+from pipeline.summarize import PROMPT_VERSION, StoryInput, StorySummarizer, SummaryStatus
+from pipeline.summarize.openai_chat import OpenAIChat
+from pipeline.summarize.tokens import tokenizer_name
+
+log = logging.getLogger("dyad.jobs.summarize")
+
+FINAL_WITH_MODEL = frozenset(
+    {SummaryStatus.VERIFIED, SummaryStatus.UNVERIFIED, SummaryStatus.REJECTED}
+)
+
+
+class SummarizeReport(Record):
+    """What one summarise run did: stories, statuses, calls, tokens and cost."""
+
+    since: datetime
+    until: datetime
+    articles: int = 0
+    stories: int = 0
+    unchanged: int = 0
+    cached: int = 0
+    statuses: dict[str, int] = Field(default_factory=dict)
+    deferred: int = 0
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    backend: str = ""
+    tokenizer: str = ""
+    notes: tuple[str, ...] = ()
+    seconds: float = 0.0
+
+
+def _is_current(
+    existing: dict[str, Any] | None, content_hash: str, model: str, local_only: bool
+) -> bool:
+    if not existing or existing.get("content_hash") != content_hash:
+        return False
+    if existing.get("prompt_version") != PROMPT_VERSION or existing.get("model") != model:
+        return False
+    status = existing.get("status")
+    return status in FINAL_WITH_MODEL or (local_only and status == SummaryStatus.LOCAL)
+
+
+def summarize_stories(
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    chat: OpenAIChat | None = None,
+    run_id: str | None = None,
+) -> SummarizeReport:
+    """Cluster the bilateral articles first seen in [since, until] (default: the last 7 days)
+    into stories and bring every story's summary up to date. Never raises for one story."""
+    started = time.monotonic()
+    now = clock()
+    until = until or now
+    since = since or now - timedelta(days=7)
+    engine = open_engine(settings.effective_database_url)
+    summarizer = StorySummarizer(settings.llm, chat=chat)
+    local_only = summarizer.chat is None
+    gazetteer = load_gazetteer()
+    statuses: dict[str, int] = {}
+    unchanged = cached = deferred = 0
+    input_tokens = output_tokens = calls = 0
+    cost = 0.0
+    deferred_reason: str | None = None
+    try:
+        articles = repo.bilateral_articles(engine, since, until)
+        stories = cluster_stories(
+            [
+                ClusterInput(
+                    a.id, a.dyad, a.seen_at, a.text, a.outlet, a.canonical_url, a.actor, a.target
+                )
+                for a in articles
+            ],
+            window=timedelta(hours=settings.cluster.window_hours),
+            similarity=settings.cluster.similarity,
+            num_perm=settings.cluster.num_perm,
+        )
+        repo.save_stories(engine, stories, now)
+        summarizer.state.tokens_today = repo.tokens_used_since(engine, repo.start_of_day(now))
+        for story in stories:
+            existing = repo.current_summary(engine, story.id)
+            if _is_current(existing, story.content_hash, summarizer.model_name, local_only):
+                unchanged += 1
+                continue
+            key = repo.cache_key(summarizer.model_name, PROMPT_VERSION, story.content_hash)
+            hit = repo.cached_record(engine, key) if not local_only else None
+            if hit is not None:
+                repo.save_summary(
+                    engine,
+                    hit | {"usage": hit.get("usage", {}) | {"cached": True}},
+                    now,
+                    cache_key_value=None,
+                )
+                cached += 1
+                statuses[hit["status"]] = statuses.get(hit["status"], 0) + 1
+                continue
+            codes = (story.dyad[:2], story.dyad[3:])
+            item = StoryInput(
+                story=story,
+                articles=repo.story_articles(engine, story),
+                names=(
+                    gazetteer.names.get(codes[0], codes[0]),
+                    gazetteer.names.get(codes[1], codes[1]),
+                ),
+                terms=pair_terms(gazetteer, codes),
+            )
+            if deferred_reason is None:
+                try:
+                    summary = summarizer.summarize(item)
+                except (LLMRateLimited, BudgetExhausted) as exc:
+                    deferred_reason = f"{exc.kind}: {exc}"
+                    log.warning("deferring the remaining stories: %s", deferred_reason)
+            if deferred_reason is not None:
+                deferred += 1
+                if existing is not None:
+                    continue  # keep what the story has; the model gets it next run
+                summary = summarizer.local(item, f"deferred to the next run ({deferred_reason})")
+            record = summary.model_dump(mode="json")
+            cacheable = summary.backend == "openai" and summary.status in FINAL_WITH_MODEL
+            try:
+                repo.save_summary(engine, record, now, cache_key_value=key if cacheable else None)
+                if summary.usage.calls:
+                    repo.record_llm_usage(engine, run_id, record, now)
+            except SQLAlchemyError as exc:
+                log.error("%s", StoreError(f"summary not stored: {exc}", item=story.id))
+                continue
+            statuses[summary.status] = statuses.get(summary.status, 0) + 1
+            calls += summary.usage.calls
+            input_tokens += summary.usage.input_tokens
+            output_tokens += summary.usage.output_tokens
+            cost += summary.usage.cost_usd
+    finally:
+        engine.dispose()
+    notes = list(summarizer.state.notes)
+    if deferred_reason:
+        notes.append(f"{deferred} stories deferred to the next run: {deferred_reason}")
+    return SummarizeReport(
+        since=since,
+        until=until,
+        articles=len(articles),
+        stories=len(stories),
+        unchanged=unchanged,
+        cached=cached,
+        statuses=statuses,
+        deferred=deferred,
+        calls=calls,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=round(cost, 6),
+        backend="local" if local_only else f"openai-compatible ({settings.llm.model})",
+        tokenizer=tokenizer_name(),
+        notes=tuple(notes),
+        seconds=round(time.monotonic() - started, 3),
+    )

@@ -1,0 +1,234 @@
+"""Store functions for stories, summaries, the LLM cache and LLM usage (upsert-only)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from pipeline.records import Story, StoryArticle
+from pipeline.store.models import (
+    Article,
+    Entry,
+    Feed,
+    LLMCacheRow,
+    LLMCallRow,
+    StoryRow,
+    SummaryRow,
+)
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+@dataclass(frozen=True)
+class BilateralArticle:
+    id: int
+    dyad: str
+    seen_at: datetime
+    text: str
+    title: str
+    outlet: str
+    canonical_url: str
+    actor: str | None
+    target: str | None
+
+
+def bilateral_articles(engine: Engine, since: datetime, until: datetime) -> list[BilateralArticle]:
+    """Bilateral articles first seen (or published) in [since, until], with their outlet."""
+    outlet = (
+        select(Entry.article_id, func.min(Feed.name).label("outlet"))
+        .join(Feed, Feed.id == Entry.feed_id)
+        .group_by(Entry.article_id)
+        .subquery()
+    )
+    stmt = (
+        select(Article, outlet.c.outlet)
+        .outerjoin(outlet, outlet.c.article_id == Article.id)
+        .where(Article.bilateral.is_(True), Article.dyad.is_not(None))
+        .where(Article.first_seen_at >= since, Article.first_seen_at <= until)
+        .order_by(Article.id)
+    )
+    with Session(engine) as session:
+        rows = session.execute(stmt).all()
+    return [
+        BilateralArticle(
+            id=a.id,
+            dyad=a.dyad or "",
+            seen_at=a.published_at or a.first_seen_at,
+            text=f"{a.title}\n{a.text or a.feed_summary}",
+            title=a.title,
+            outlet=name or (a.site_name or ""),
+            canonical_url=a.canonical_url,
+            actor=a.actor,
+            target=a.target,
+        )
+        for a, name in rows
+    ]
+
+
+def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> None:
+    """Upsert stories and point their articles at them."""
+    with engine.begin() as conn:
+        for story in stories:
+            values = {
+                "dyad": story.dyad,
+                "first_seen": story.first_seen,
+                "last_seen": story.last_seen,
+                "article_count": len(story.article_ids),
+                "outlets": list(story.outlets),
+                "content_hash": story.content_hash,
+                "actor": story.actor,
+                "target": story.target,
+                "updated_at": now,
+            }
+            conn.execute(
+                _insert(conn, StoryRow)
+                .values(id=story.id, **values)
+                .on_conflict_do_update(index_elements=["id"], set_=values)
+            )
+            conn.execute(
+                update(Article).where(Article.id.in_(story.article_ids)).values(story_id=story.id)
+            )
+
+
+def story_articles(engine: Engine, story: Story) -> list[StoryArticle]:
+    """The member articles of a story with their text and first outlet, oldest first."""
+    outlet = (
+        select(Entry.article_id, func.min(Feed.name).label("outlet"))
+        .join(Feed, Feed.id == Entry.feed_id)
+        .group_by(Entry.article_id)
+        .subquery()
+    )
+    stmt = (
+        select(Article, outlet.c.outlet)
+        .outerjoin(outlet, outlet.c.article_id == Article.id)
+        .where(Article.id.in_(story.article_ids))
+    )
+    with Session(engine) as session:
+        rows = session.execute(stmt).all()
+    articles = [
+        StoryArticle(
+            article_id=a.id,
+            url=a.url or a.canonical_url,
+            outlet=name or (a.site_name or ""),
+            title=a.title,
+            text=a.text or a.feed_summary,
+            published_at=a.published_at,
+        )
+        for a, name in rows
+    ]
+    return sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
+
+
+def current_summary(engine: Engine, story_id: str) -> dict[str, Any] | None:
+    """The stored summary record of a story, if any."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(SummaryRow.record).where(SummaryRow.story_id == story_id)
+        ).scalar()
+
+
+def cache_key(model: str, prompt_version: str, content_hash: str) -> str:
+    """The LLM cache key of a story's content under a model and prompt version."""
+    return hashlib.sha256(f"{model}|{prompt_version}|{content_hash}".encode()).hexdigest()
+
+
+def cached_record(engine: Engine, key: str) -> dict[str, Any] | None:
+    """A cached summary record, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(LLMCacheRow.record).where(LLMCacheRow.key == key)).scalar()
+
+
+def save_summary(
+    engine: Engine, record: dict[str, Any], now: datetime, *, cache_key_value: str | None
+) -> None:
+    """Store a story's summary (replacing the previous one) and, when given, cache it."""
+    values = {
+        "status": record["status"],
+        "reason": record.get("reason"),
+        "content_hash": record["content_hash"],
+        "backend": record["backend"],
+        "model": record["model"],
+        "prompt_version": record["prompt_version"],
+        "record": record,
+        "updated_at": now,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            _insert(conn, SummaryRow)
+            .values(story_id=record["story_id"], **values)
+            .on_conflict_do_update(index_elements=["story_id"], set_=values)
+        )
+        if cache_key_value:
+            conn.execute(
+                _insert(conn, LLMCacheRow)
+                .values(key=cache_key_value, record=record, created_at=now)
+                .on_conflict_do_update(index_elements=["key"], set_={"record": record})
+            )
+
+
+def record_llm_usage(
+    engine: Engine, run_id: str | None, record: dict[str, Any], now: datetime
+) -> None:
+    """One usage row per story that reached the model."""
+    usage = record.get("usage") or {}
+    with engine.begin() as conn:
+        conn.execute(
+            _insert(conn, LLMCallRow).values(
+                run_id=run_id,
+                story_id=record["story_id"],
+                model=record["model"],
+                calls=usage.get("calls", 0),
+                input_tokens=usage.get("input_tokens", 0),
+                output_tokens=usage.get("output_tokens", 0),
+                cost_usd=usage.get("cost_usd", 0.0),
+                outcome=record["status"],
+                at=now,
+            )
+        )
+
+
+def tokens_used_since(engine: Engine, since: datetime) -> int:
+    """Input plus output tokens recorded since ``since`` (the daily budget's count)."""
+    with engine.connect() as conn:
+        total = conn.execute(
+            select(
+                func.coalesce(func.sum(LLMCallRow.input_tokens + LLMCallRow.output_tokens), 0)
+            ).where(LLMCallRow.at >= since)
+        ).scalar_one()
+    return int(total)
+
+
+def usage_summary(engine: Engine, since: datetime) -> dict[str, Any]:
+    """LLM calls, tokens and cost since ``since``, for ``dyad status``."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                func.count(),
+                func.coalesce(func.sum(LLMCallRow.calls), 0),
+                func.coalesce(func.sum(LLMCallRow.input_tokens), 0),
+                func.coalesce(func.sum(LLMCallRow.output_tokens), 0),
+                func.coalesce(func.sum(LLMCallRow.cost_usd), 0.0),
+            ).where(LLMCallRow.at >= since)
+        ).one()
+    return {
+        "stories": row[0],
+        "calls": int(row[1]),
+        "input_tokens": int(row[2]),
+        "output_tokens": int(row[3]),
+        "cost_usd": round(float(row[4]), 4),
+    }
+
+
+def start_of_day(now: datetime) -> datetime:
+    """Midnight UTC of ``now``'s day."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,0 +1,98 @@
+"""The grounding check: every number, name and quotation in a summary must come from its sources.
+
+It reads the model's text the way a careful editor would check a wire summary: numbers (with
+their thousands separators normalised) must occur in the articles; capitalised names (people,
+organisations, places, countries) must occur in them, case-insensitively and as a substring, so
+"Russia" is supported by "Russian"; text inside quotation marks must appear verbatim (up to
+whitespace and quote style); and the text must be plain, with no HTML and no links of the
+model's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pipeline.summarize.schema import LLMSummary
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|de|al|bin|van|von)?\s*[A-Z][\w'’.-]*)*")
+_QUOTE = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
+_MARKUP = re.compile(r"<\s*[a-zA-Z/!]|https?://|www\.|\]\(|!\[|javascript:", re.I)
+# Capitalised words that are not names (sentence openers, days, generic titles).
+_COMMON = frozenset(
+    """
+    The A An And But Or In On At By For From To With Of As After Before When While Since
+    This That These Those It Its Both Their There Talks Officials Official President Prime
+    Minister Foreign Ministry Government Monday Tuesday Wednesday Thursday Friday Saturday
+    Sunday January February March April May June July August September October November
+    December He She They We Meanwhile Also However Earlier Later Next Last New First Second
+    Third Several Some Many No Not Under Over During Despite Amid Following Both Each
+    Neither Either Analysts Experts Observers Diplomats Negotiators Leaders Ministers Trade
+    Relations Ties Tensions Critics Authorities Troops Forces Military Security Energy Oil
+    Defence Defense Economic Bilateral Further Additionally Separately Elsewhere Agreement
+    Deal Plans Progress Negotiations Discussions Delegations Both Two Three Four Five
+    Officers Residents Companies Exports Imports
+    """.split()
+)
+
+
+def _normalise(text: str) -> str:
+    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+    return re.sub(r"\s+", " ", text).lower()
+
+
+def _number_forms(number: str) -> set[str]:
+    bare = number.replace(",", "")
+    return {number, bare, f"{int(float(bare)):,}" if bare.replace(".", "", 1).isdigit() else bare}
+
+
+def _fields(summary: LLMSummary) -> Iterable[tuple[str, str]]:
+    yield "headline", summary.headline
+    yield "summary", summary.summary
+    for point in summary.key_points:
+        yield "key point", point
+    yield "what's new", summary.whats_new
+    yield "background", summary.background
+    for agreement in summary.agreements:
+        yield "agreement", agreement
+    for actor in summary.actors:
+        yield "actor", actor.name
+    for reaction in summary.third_party_reactions:
+        yield "reaction", reaction.evidence
+
+
+def check_grounding(summary: LLMSummary, sources: str) -> list[str]:
+    """Problems that keep ``summary`` from being verified against ``sources`` (empty = grounded)."""
+    source = _normalise(sources)
+    source_digits = source.replace(",", "")
+    problems: list[str] = []
+    seen: set[str] = set()
+
+    def report(problem: str) -> None:
+        if problem not in seen:
+            seen.add(problem)
+            problems.append(problem)
+
+    for field, text in _fields(summary):
+        if _MARKUP.search(text):
+            report(f"{field} contains HTML or a link")
+        for number in _NUMBER.findall(text):
+            if not any(
+                form.lower() in source or form.replace(",", "") in source_digits
+                for form in _number_forms(number)
+            ):
+                report(f"number {number!r} is not in the sources")
+        for match in _NAME.finditer(text):
+            name = match.group().strip(" .-'’")
+            words = [w for w in name.split() if w not in _COMMON]
+            if not words:
+                continue
+            if _normalise(" ".join(words)) not in source and not all(
+                _normalise(w) in source for w in words
+            ):
+                report(f"name {name!r} is not in the sources")
+        for quote in _QUOTE.findall(text):
+            if _normalise(quote).strip(" .,") not in source:
+                report(f"quotation {quote[:60]!r} is not verbatim in the sources")
+    return problems

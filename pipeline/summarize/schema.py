@@ -1,0 +1,142 @@
+"""The summary record: what the LLM must return, and what Dyad stores and shows.
+
+``LLMSummary`` is the model's output contract (``extra="forbid"``, so wrong or extra fields are a
+validation error); its JSON Schema is sent as the response format and kept, versioned, in
+``summary.schema.json`` beside this file. ``StorySummary`` wraps it with what only Dyad knows:
+sources from our records, status, grounding problems, model, prompt version, usage and cost.
+
+Field by field (LLMSummary):
+
+- ``bilateral`` / ``reject_reason``: the model's confirmation that the story is about relations
+  between the two countries; a rejected story is stored as rejected, not summarised.
+- ``headline``: one line, at most 120 characters.
+- ``summary``: at most about 80 words, plain text.
+- ``key_points``: up to 5 short sentences.
+- ``whats_new`` / ``background``: what this story adds, versus context already known.
+- ``event_type``: PLOVER category; ``actor_country`` and ``target_country``: who acted toward whom.
+- ``cooperation_score``: -10 (armed conflict) to +10 (alliance-level cooperation).
+- ``actors``: people and institutions (name, role, country); ``agreements``: commitments made;
+  ``third_party_reactions``: other countries' stances, each with its evidence from the sources.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1"
+
+
+class EventType(StrEnum):
+    AGREE = "AGREE"
+    CONSULT = "CONSULT"
+    SUPPORT = "SUPPORT"
+    CONCEDE = "CONCEDE"
+    COOPERATE = "COOPERATE"
+    AID = "AID"
+    RETREAT = "RETREAT"
+    REQUEST = "REQUEST"
+    ACCUSE = "ACCUSE"
+    REJECT = "REJECT"
+    THREATEN = "THREATEN"
+    PROTEST = "PROTEST"
+    SANCTION = "SANCTION"
+    MOBILIZE = "MOBILIZE"
+    COERCE = "COERCE"
+    ASSAULT = "ASSAULT"
+
+
+class Stance(StrEnum):
+    SUPPORT = "support"
+    OPPOSE = "oppose"
+    CONCERN = "concern"
+    NEUTRAL = "neutral"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Actor(_Strict):
+    name: str = Field(max_length=120)
+    role: str = Field(max_length=120)
+    country: str | None = Field(description="ISO 3166-1 alpha-2, or null")
+
+
+class Reaction(_Strict):
+    country: str = Field(description="ISO 3166-1 alpha-2 of the third country")
+    stance: Stance
+    evidence: str = Field(max_length=300, description="what the sources say it said or did")
+
+
+class LLMSummary(_Strict):
+    """What the model returns for one story."""
+
+    bilateral: bool
+    reject_reason: str | None = Field(max_length=300)
+    headline: str = Field(max_length=160)
+    summary: str = Field(max_length=900)
+    key_points: list[str] = Field(max_length=5)
+    whats_new: str = Field(max_length=600)
+    background: str = Field(max_length=600)
+    event_type: EventType
+    actor_country: str | None
+    target_country: str | None
+    cooperation_score: int = Field(ge=-10, le=10)
+    actors: list[Actor] = Field(max_length=12)
+    agreements: list[str] = Field(max_length=8)
+    third_party_reactions: list[Reaction] = Field(max_length=8)
+
+
+class SummaryStatus(StrEnum):
+    VERIFIED = "verified"  # passed the grounding check
+    UNVERIFIED = "unverified"  # failed it twice; shown as unverified, never as verified
+    LOCAL = "local"  # made by the local extractive summariser
+    REJECTED = "rejected"  # the model says the story is not bilateral
+    PENDING = "pending"  # no usable summary yet (deferred, invalid output); retried next run
+
+
+class Source(BaseModel):
+    outlet: str
+    url: str
+    published: datetime | None = None
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    cached: bool = False
+
+
+class StorySummary(BaseModel):
+    """The stored record for one story (versioned by ``schema_version``)."""
+
+    schema_version: str = SCHEMA_VERSION
+    story_id: str
+    dyad: str
+    status: SummaryStatus
+    reason: str | None = None
+    summary: LLMSummary | None = None
+    sources: list[Source] = Field(default_factory=list)
+    grounding_problems: list[str] = Field(default_factory=list)
+    backend: str
+    model: str
+    prompt_version: str
+    content_hash: str
+    usage: Usage = Field(default_factory=Usage)
+
+
+SCHEMA_FILE = Path(__file__).with_name("summary.schema.json")
+
+
+def summary_json_schema() -> dict[str, object]:
+    """The versioned JSON Schema of the stored summary record (``summary.schema.json``)."""
+    schema = StorySummary.model_json_schema()
+    schema["$id"] = f"https://dyad.example/schema/story-summary-v{SCHEMA_VERSION}.json"
+    schema["title"] = f"Dyad story summary, schema version {SCHEMA_VERSION}"
+    return schema

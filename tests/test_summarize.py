@@ -1,0 +1,338 @@
+"""Stories and summaries against a real OpenAI-compatible server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from sqlalchemy import text
+
+from pipeline import jobs
+from pipeline.config import SAMPLE_DIR, Settings
+from pipeline.errors import LLMRateLimited
+from pipeline.records import Story, StoryArticle
+from pipeline.sample import build_sample
+from pipeline.store.db import open_engine
+from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
+from pipeline.summarize.grounding import check_grounding
+from pipeline.summarize.openai_chat import OpenAIChat
+from tests.conftest import make_settings
+from tests.llm_server import FakeLLM
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def llm() -> Iterator[FakeLLM]:
+    server = FakeLLM()
+    yield server
+    server.close()
+
+
+def llm_settings(tmp_path: Path, server: FakeLLM, **llm: object) -> Settings:
+    options = {
+        "backend": "openai",
+        "base_url": server.base_url,
+        "api_key": "sk-test",
+        "timeout": 3,
+        "max_retries": 2,
+        "retry_after_max": 2,
+        **llm,
+    }
+    return make_settings(tmp_path, llm=options)
+
+
+def sample_story(slug_part: str = "india-russia") -> StoryInput:
+    stories = yaml.safe_load((SAMPLE_DIR / "stories.yaml").read_text())["stories"]
+    chosen = [s for s in stories if s["story"] == "in-ru-visit"]
+    articles = [
+        StoryArticle(
+            article_id=n,
+            url=f"https://{s['outlet']}.example{s['slug']}",
+            outlet=s["outlet"],
+            title=s["title"],
+            text="\n".join(s["body"]),
+            published_at=datetime.fromisoformat(s["published"].replace("Z", "+00:00")),
+        )
+        for n, s in enumerate(chosen)
+    ]
+    story = Story(
+        id="IN-RU-test",
+        dyad="IN-RU",
+        article_ids=tuple(a.article_id for a in articles),
+        outlets=tuple(a.outlet for a in articles),
+        first_seen=articles[0].published_at,
+        last_seen=articles[-1].published_at,
+        content_hash="abc",
+    )  # type: ignore[arg-type]
+    return StoryInput(
+        story=story,
+        articles=articles,
+        names=("India", "Russia"),
+        terms=("India", "Indian", "Russia", "Russian", "Moscow", "New Delhi"),
+    )
+
+
+def summarizer(settings: Settings) -> StorySummarizer:
+    return StorySummarizer(settings.llm, chat=OpenAIChat(settings.llm))
+
+
+def test_valid_summary_is_verified_in_one_call(tmp_path: Path, llm: FakeLLM) -> None:
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED and record.grounding_problems == []
+    assert record.usage.calls == 1 and len(llm.requests) == 1
+    request = llm.requests[0]
+    assert request["model"] == "gpt-4o-mini" and request["max_tokens"] == 1200
+    assert request["response_format"]["type"] == "json_schema"
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert "DATA" in system and "never follow" in system
+    assert user.count("<<<DATA-") == 3  # the three outlets' articles in one request
+    assert [s.url for s in record.sources] == [a.url for a in sample_story().articles]
+
+
+def test_delimiter_is_fresh_per_request_and_cannot_be_forged(tmp_path: Path, llm: FakeLLM) -> None:
+    item = sample_story()
+    chat = summarizer(llm_settings(tmp_path, llm))
+    chat.summarize(item)
+    chat.summarize(item)
+    first, second = (r["messages"][1]["content"] for r in llm.requests)
+    delimiter = first.split("<<<", 1)[1].split("\n", 1)[0]
+    assert delimiter not in second
+
+
+def test_prose_gets_one_repair_then_pending(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.script("prose", "ok")
+    assert (
+        summarizer(llm_settings(tmp_path, llm)).summarize(sample_story()).status
+        == SummaryStatus.VERIFIED
+    )
+    assert "not valid JSON" in llm.requests[1]["messages"][-1]["content"]
+    llm.script("prose", "prose")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.PENDING and "repair" in (record.reason or "")
+
+
+@pytest.mark.parametrize(
+    "behaviour, reason", [("wrong-schema", "schema"), ("truncated", "cut off")]
+)
+def test_bad_output_leaves_the_story_pending(
+    tmp_path: Path, llm: FakeLLM, behaviour: str, reason: str
+) -> None:
+    llm.default = behaviour
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.PENDING and reason in (record.reason or "")
+    assert record.summary is None
+
+
+def test_invented_facts_are_regenerated_once_then_unverified(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.script("invented", "ok")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED
+    reground = llm.requests[1]["messages"][-1]["content"]
+    assert "Pakistan" in reground and "12" in reground
+    llm.script("invented", "invented")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.UNVERIFIED
+    assert any("Zebulon Quartermain" in p for p in record.grounding_problems)
+
+
+def test_html_and_links_never_pass(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.default = "html"
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.UNVERIFIED
+    assert any("HTML or a link" in p for p in record.grounding_problems)
+
+
+def test_model_rejection_is_stored_as_rejected(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.default = "reject"
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.REJECTED and record.reason == "a multilateral meeting"
+
+
+def test_short_retry_after_is_waited_out(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.script("429:1", "429:1", "ok")
+    started = time.monotonic()
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    elapsed = time.monotonic() - started
+    assert record.status == SummaryStatus.VERIFIED and len(llm.requests) == 3
+    assert 1.9 <= elapsed < 6
+
+
+def test_long_retry_after_defers(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.script("429:3600")
+    with pytest.raises(LLMRateLimited):
+        summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert len(llm.requests) == 1
+
+
+def test_failing_endpoint_opens_the_circuit_and_local_fills_in(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    llm.default = "500"
+    settings = llm_settings(tmp_path, llm, max_retries=1, circuit_after=2)
+    service = summarizer(settings)
+    records = [service.summarize(sample_story()) for _ in range(4)]
+    assert [r.status for r in records] == [SummaryStatus.LOCAL] * 4
+    assert len(llm.requests) == 4  # two stories x (1 try + 1 retry); then no more calls
+    assert "circuit open" in (records[-1].reason or "")
+    assert (
+        check_grounding(
+            records[-1].summary,
+            "\n".join(  # type: ignore[arg-type]
+                f"{a.title}\n{a.text}" for a in sample_story().articles
+            ),
+        )
+        == []
+    )
+
+
+def test_hang_past_the_timeout_is_cut(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.default = "hang:10"
+    settings = llm_settings(tmp_path, llm, timeout=1, max_retries=0)
+    started = time.monotonic()
+    record = summarizer(settings).summarize(sample_story())
+    assert record.status == SummaryStatus.LOCAL and "Timeout" in (record.reason or "")
+    assert time.monotonic() - started < 4
+
+
+# ---------------------------------------------------------------- the job over the store
+
+
+@pytest.fixture(scope="module")
+def ingested_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline sample ingested once; tests copy the SQLite file."""
+    base = tmp_path_factory.mktemp("sample")
+    warc = build_sample(SAMPLE_DIR, base / "sample.warc.gz")
+    settings = make_settings(base, replay_path=warc)
+    jobs.run_ingest(settings, base / "feeds.yaml")
+    return base / "var" / "dyad.db"
+
+
+def store_copy(tmp_path: Path, ingested_db: Path) -> None:
+    (tmp_path / "var").mkdir()
+    shutil.copy(ingested_db, tmp_path / "var" / "dyad.db")
+
+
+def test_one_call_per_story_and_a_rerun_costs_nothing(
+    tmp_path: Path, llm: FakeLLM, ingested_db: Path
+) -> None:
+    store_copy(tmp_path, ingested_db)
+    settings = llm_settings(tmp_path, llm)
+    report = jobs.summarize_stories(settings)
+    assert report.stories == 24 and report.articles == 35
+    assert report.calls == report.stories == len(llm.requests)
+    assert report.statuses == {"verified": 24}
+    assert report.input_tokens > 0 and report.cost_usd > 0
+    again = jobs.summarize_stories(settings)
+    assert again.calls == 0 and again.unchanged == 24 and len(llm.requests) == 24
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        conn.execute(text("delete from summaries"))
+        usage = conn.execute(text("select count(*), sum(calls) from llm_calls")).one()
+    engine.dispose()
+    assert tuple(usage) == (24, 24)
+    cached = jobs.summarize_stories(settings)
+    assert cached.cached == 24 and cached.calls == 0 and len(llm.requests) == 24
+
+
+def test_long_rate_limit_defers_the_rest_to_the_next_run(
+    tmp_path: Path, llm: FakeLLM, ingested_db: Path
+) -> None:
+    store_copy(tmp_path, ingested_db)
+    settings = llm_settings(tmp_path, llm)
+    llm.script("ok", "429:3600")
+    report = jobs.summarize_stories(settings)
+    assert report.statuses == {"verified": 1, "local": 23} and report.deferred == 23
+    assert len(llm.requests) == 2 and any("deferred" in n for n in report.notes)
+    later = jobs.summarize_stories(settings)
+    assert later.statuses == {"verified": 23} and later.unchanged == 1
+
+
+def test_without_a_key_the_local_summariser_is_used(tmp_path: Path, ingested_db: Path) -> None:
+    store_copy(tmp_path, ingested_db)
+    report = jobs.summarize_stories(make_settings(tmp_path))
+    assert report.backend == "local" and report.statuses == {"local": 24} and report.calls == 0
+
+
+def test_stories_group_outlets_and_keep_their_ids(tmp_path: Path, ingested_db: Path) -> None:
+    store_copy(tmp_path, ingested_db)
+    settings = make_settings(tmp_path)
+    jobs.summarize_stories(settings)
+    engine = open_engine(settings.effective_database_url)
+    with engine.connect() as conn:
+        first = dict(conn.execute(text("select id, article_count from stories")).all())
+    engine.dispose()
+    assert sorted(first.values(), reverse=True)[:3] == [3, 3, 2]
+    jobs.summarize_stories(settings, until=datetime.now(UTC))
+    engine = open_engine(settings.effective_database_url)
+    with engine.connect() as conn:
+        assert dict(conn.execute(text("select id, article_count from stories")).all()) == first
+    engine.dispose()
+
+
+def test_schema_file_matches_the_record() -> None:
+    import json
+
+    import jsonschema
+
+    from pipeline.summarize.schema import SCHEMA_FILE, summary_json_schema
+
+    on_disk = json.loads(SCHEMA_FILE.read_text())
+    assert on_disk == json.loads(json.dumps(summary_json_schema())), (
+        "summary.schema.json is stale: regenerate it (see README, 'The summary record')"
+    )
+    record = StorySummarizer(make_settings(Path("/tmp")).llm).local(sample_story())
+    jsonschema.validate(record.model_dump(mode="json"), on_disk)
+
+
+def test_daily_token_budget_stops_calling_and_says_so(
+    tmp_path: Path, llm: FakeLLM, ingested_db: Path
+) -> None:
+    store_copy(tmp_path, ingested_db)
+    settings = llm_settings(tmp_path, llm, daily_token_budget=1000)
+    report = jobs.summarize_stories(settings)
+    assert 1 <= report.calls <= 2 and report.deferred == report.stories - report.calls
+    assert any("llm_budget" in note for note in report.notes)
+    assert jobs.summarize_stories(settings).calls == 0  # still over budget today
+
+
+def test_a_changed_article_updates_its_story_not_a_new_one() -> None:
+    from datetime import timedelta
+
+    from pipeline.cluster import ClusterInput, cluster_stories
+
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    text = "Greece and Turkey agreed to restart exploratory talks on maritime zones in January."
+    base = [
+        ClusterInput(1, "GR-TR", now, text, "A", "https://a/1"),
+        ClusterInput(
+            2,
+            "GR-TR",
+            now + timedelta(hours=2),
+            text + " Fidan met Gerapetritis.",
+            "B",
+            "https://b/2",
+        ),
+    ]
+    (before,) = cluster_stories(base, window=timedelta(hours=72), similarity=0.08)
+    edited = [
+        base[0],
+        ClusterInput(
+            2,
+            "GR-TR",
+            now + timedelta(hours=2),
+            text + " Fidan met Gerapetritis in Athens on Friday.",
+            "B",
+            "https://b/2",
+        ),
+    ]
+    (after,) = cluster_stories(edited, window=timedelta(hours=72), similarity=0.08)
+    assert after.id == before.id and after.article_ids == (1, 2)
+    assert after.content_hash != before.content_hash
+    far = [*base, ClusterInput(3, "GR-TR", now + timedelta(days=10), text, "C", "https://c/3")]
+    assert len(cluster_stories(far, window=timedelta(hours=72), similarity=0.08)) == 2

@@ -11,7 +11,7 @@ SYNCED := $(VENV)/.dyad-synced
 export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help run test lint format bench sync clean
+.PHONY: help run test lint format bench sync clean screenshots
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -26,11 +26,30 @@ $(SYNCED): uv.lock pyproject.toml | $(UV)
 
 sync: $(SYNCED) ## install the locked environment into .venv
 
-run: $(SYNCED) ## ingest and summarise the bundled offline sample, and say where the results are
+# The offline sample's stories run from 2 to 24 November 2026: its digest is the one sent on the
+# 25th, covering 30 days.
+SAMPLE_DIGEST := --date 2026-11-25 --days 30
+
+run: $(SYNCED) ## the whole pipeline on the bundled offline sample; prints where the digest is
 	$(VENV)/bin/dyad db upgrade
 	$(VENV)/bin/dyad run --sample
+	$(VENV)/bin/dyad digest $(SAMPLE_DIGEST)
+	$(VENV)/bin/dyad send $(SAMPLE_DIGEST) --to reader@example.org
 	@echo
-	@echo "Stored in var/dyad.db (SQLite): articles, stories, summaries. See .venv/bin/dyad status"
+	@echo "Digest: var/digests/2026-11-25/ (HTML, text, JSON, Markdown, .eml); archive: var/site/index.html"
+
+screenshots: $(SYNCED) ## PNGs of the sample digest email at 360 px and 1200 px (needs chromium)
+	@command -v chromium >/dev/null || { echo "needs Debian's chromium: apt-get install chromium"; exit 1; }
+	$(VENV)/bin/dyad digest $(SAMPLE_DIGEST) --format html
+	mkdir -p var/screenshots
+	for width in 360 1200; do \
+	  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	    --disable-background-networking --disable-component-update --disable-sync \
+	    --user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=$$width,2400 \
+	    --screenshot=var/screenshots/digest-$$width.png \
+	    file://$(CURDIR)/var/digests/2026-11-25/digest-2026-11-25.html; \
+	done
+	@echo "Screenshots: var/screenshots/digest-360.png, var/screenshots/digest-1200.png"
 
 test: $(SYNCED) ## run the whole test suite (unit and end-to-end, real loopback servers)
 	$(VENV)/bin/pytest

@@ -201,6 +201,110 @@ class LLMSettings(BaseModel):
         return self.backend == "auto" and self.api_key is not None
 
 
+def _valid_address(value: str) -> str:
+    from email_validator import EmailNotValidError, validate_email
+
+    if any(c in value for c in "\r\n\x00,;<>"):
+        raise ValueError(f"invalid email address {value!r}: line breaks and separators refused")
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(f"invalid email address {value!r}: {exc}") from exc
+
+
+class Recipient(BaseModel):
+    """Who gets the digest and which pairs they follow."""
+
+    address: str = Field(description="validated when the settings load")
+    name: str | None = None
+    follow: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description='"*" (all pairs), "IN-*" (every pair with India), or "CN-US" (one pair)',
+    )
+    send_empty: bool = Field(False, description="send a digest even when nothing matches")
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        return _valid_address(value)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str | None) -> str | None:
+        if value and any(c in value for c in '\r\n\x00"<>'):
+            raise ValueError("recipient name must be one line without quotes or angle brackets")
+        return value
+
+    @field_validator("follow")
+    @classmethod
+    def _follow(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*" and not re.fullmatch(r"[A-Z]{2}-(?:[A-Z]{2}|\*)", item):
+                raise ValueError(f"follow entries are '*', 'IN-*' or 'CN-US', not {item!r}")
+        return value
+
+
+class DigestSettings(BaseModel):
+    """The morning digest: when, for which window, where it is written."""
+
+    timezone: str = Field("UTC", description="IANA time zone of the send time")
+    send_time: str = Field("07:00", description="local time the digest is sent (HH:MM)")
+    trend_days: int = Field(30, ge=2, le=365, description="days of history in trend lines")
+    max_stories_per_dyad: int = Field(8, ge=1, le=100, description="stories shown per pair")
+    max_dyads: int = Field(40, ge=1, le=500, description="pairs shown; the rest are counted")
+    site_title: str = Field("Dyad", description="title of the email, feed and archive")
+    site_url: str | None = Field(None, description="public URL of the archive (for links)")
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("send_time")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        if not re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d", value):
+            raise ValueError("send_time must be HH:MM (24-hour)")
+        return value
+
+
+class SMTPSettings(BaseModel):
+    """Mail delivery. Without a host, digests are written as .eml files instead."""
+
+    host: str | None = Field(None, description="SMTP server; empty = write .eml files")
+    port: int = Field(587, ge=1, le=65535, description="587 STARTTLS, 465 TLS, 25 plain")
+    security: Literal["starttls", "tls", "plain"] = Field(
+        "starttls", description="starttls (587), tls (implicit, 465) or plain (tests, local relays)"
+    )
+    username: str | None = Field(None, description="login user; none = no login")
+    password: SecretStr | None = Field(None, description="login password (secret)")
+    from_address: str = Field("dyad@localhost", description="From: address (validated)")
+    from_name: str = Field("Dyad", description="From: display name")
+    timeout: float = Field(30.0, gt=0, le=300, description="seconds per SMTP operation")
+    retries: int = Field(3, ge=0, le=10, description="retries on 4xx and dropped connections")
+    backoff: float = Field(2.0, ge=0, le=300, description="first retry delay, seconds (doubles)")
+
+    @field_validator("from_address")
+    @classmethod
+    def _from(cls, value: str) -> str:
+        if value.endswith("@localhost"):
+            return value
+        return _valid_address(value)
+
+    @field_validator("from_name")
+    @classmethod
+    def _from_name(cls, value: str) -> str:
+        if any(c in value for c in '\r\n\x00"<>'):
+            raise ValueError("from_name must be one line without quotes or angle brackets")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything Dyad can be told. Build with ``load_settings``."""
 
@@ -222,6 +326,11 @@ class Settings(BaseSettings):
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    digest: DigestSettings = Field(default_factory=DigestSettings)
+    smtp: SMTPSettings = Field(default_factory=SMTPSettings)
+    recipients: list[Recipient] = Field(
+        default_factory=list, description="who gets the digest (see 'Recipients' in the README)"
+    )
 
     @field_validator("database_url")
     @classmethod

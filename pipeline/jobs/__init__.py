@@ -2,10 +2,18 @@
 
 - ``ingest``: plan -> ingest_shard (poll, extract, detect) -> finish; ``run_ingest`` does all.
 - ``summarize``: cluster the window's bilateral articles into stories, summarise each story once.
+- ``digest``: build the morning digest, write its formats, deliver it exactly once.
 """
 
 from __future__ import annotations
 
+from pipeline.jobs.digest import (
+    FORMATS,
+    DeliveryReport,
+    build_digest,
+    send_digest,
+    write_outputs,
+)
 from pipeline.jobs.ingest import (
     detect_articles,
     finish_ingest,
@@ -19,14 +27,19 @@ from pipeline.jobs.summarize import SummarizeReport, summarize_stories
 from pipeline.records import IngestReport
 
 __all__ = [
+    "FORMATS",
+    "DeliveryReport",
     "IngestReport",
     "SummarizeReport",
+    "build_digest",
     "detect_articles",
     "finish_ingest",
     "ingest_shard",
     "plan_ingest",
     "run_ingest",
+    "send_digest",
     "start_ingest",
     "summarize_stories",
     "utc_now",
+    "write_outputs",
 ]

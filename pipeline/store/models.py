@@ -249,3 +249,36 @@ class LLMCallRow(Base):
     at: Mapped[datetime]
 
     __table_args__ = (Index("ix_llm_calls_at", "at"),)
+
+
+class DigestRow(Base):
+    """A built digest (the JSON record), one per send date."""
+
+    __tablename__ = "digests"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    window_start: Mapped[datetime]
+    window_end: Mapped[datetime]
+    generated_at: Mapped[datetime]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    record: Mapped[dict[str, Any]]
+
+
+class DeliveryRow(Base):
+    """One digest to one recipient: claimed before sending, marked sent after the server accepts."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest_id: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str] = mapped_column(String(320))
+    message_id: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # pending | sending | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        UniqueConstraint("digest_id", "recipient", name="uq_deliveries_digest_recipient"),
+    )

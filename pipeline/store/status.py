@@ -19,10 +19,14 @@ def status_report(
     since = now - period
     with engine.connect() as conn:
         runs = [
-            {"run": r.id, "kind": r.kind, "started": f"{r.started_at:%Y-%m-%d %H:%M}",
-             "status": r.status}
+            {
+                "run": r.id,
+                "kind": r.kind,
+                "started": f"{r.started_at:%Y-%m-%d %H:%M}",
+                "status": r.status,
+            }
             for r in conn.execute(select(Run).order_by(Run.started_at.desc()).limit(10))
-        ]  # fmt: skip
+        ]
         feeds = [
             {"status": status or "never polled", "feeds": count}
             for status, count in conn.execute(

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from pipeline.records import Story, StoryArticle
 from pipeline.summarize.schema import EventType, LLMSummary
 
+LOCAL_MODEL = "local-extractive-v2"  # bump when the output changes, so stories are redone
+
 # Cue stems -> (PLOVER event type, cooperation score). First match in the headline wins, then
 # the most frequent in the text.
 EVENT_CUES: tuple[tuple[str, EventType, int], ...] = (
@@ -47,7 +49,7 @@ EVENT_CUES: tuple[tuple[str, EventType, int], ...] = (
     ("cooperat", EventType.COOPERATE, 5),
     ("talks", EventType.CONSULT, 3),
     ("meet", EventType.CONSULT, 3),
-    ("met ", EventType.CONSULT, 3),
+    ("met", EventType.CONSULT, 3),
     ("visit", EventType.CONSULT, 3),
 )
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
@@ -72,10 +74,13 @@ def classify_event(headline: str, text: str) -> tuple[EventType, int]:
     """PLOVER type and cooperation score from cue words (headline first, then frequency)."""
     lowered = headline.lower()
     for stem, event, score in EVENT_CUES:
-        if stem in lowered:
+        if re.search(rf"\b{re.escape(stem)}", lowered):
             return event, score
     body = text.lower()
-    counts = [(body.count(stem), -i) for i, (stem, _, _) in enumerate(EVENT_CUES)]
+    counts = [
+        (len(re.findall(rf"\b{re.escape(stem)}", body)), -i)
+        for i, (stem, _, _) in enumerate(EVENT_CUES)
+    ]
     best_count, best_index = max(counts)
     if best_count == 0:
         return EventType.CONSULT, 2

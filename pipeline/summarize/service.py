@@ -22,7 +22,7 @@ from pipeline.config import LLMSettings
 from pipeline.errors import BudgetExhausted, LLMBadOutput, LLMRateLimited, LLMUnavailable
 from pipeline.records import Story, StoryArticle
 from pipeline.summarize.grounding import check_grounding
-from pipeline.summarize.local import summarize_locally
+from pipeline.summarize.local import LOCAL_MODEL, summarize_locally
 from pipeline.summarize.openai_chat import Completion, OpenAIChat
 from pipeline.summarize.prompts import (
     PROMPT_VERSION,
@@ -96,7 +96,7 @@ class StorySummarizer:
     @property
     def model_name(self) -> str:
         """The model recorded with summaries (``local-extractive`` without an endpoint)."""
-        return self.settings.model if self.chat is not None else "local-extractive"
+        return self.settings.model if self.chat is not None else LOCAL_MODEL
 
     def local(self, item: StoryInput, reason: str | None = None) -> StorySummary:
         """The extractive summary, marked as local."""
@@ -109,7 +109,7 @@ class StorySummarizer:
             summary=summary,
             sources=_sources(item.articles),
             backend="local",
-            model="local-extractive",
+            model=LOCAL_MODEL,
             prompt_version=PROMPT_VERSION,
             content_hash=item.story.content_hash,
         )

@@ -1,0 +1,1 @@
+"""Digests: the model (``model``), building from stored rows (``build``), rendering (``render``)."""

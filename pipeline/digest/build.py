@@ -1,0 +1,178 @@
+"""Building a digest from stored stories and summaries. Pure: rows in, ``Digest`` out.
+
+The window is the 24 hours before the send time on the digest's date, in the configured time
+zone (``digest_window``); any date can be rebuilt. Stories are grouped by country pair. Pairs are
+ordered by importance: distinct outlets reporting (coverage), the magnitude of the
+cooperation-conflict score (something big happened, either way), and whether anything new
+happened in the window; stories within a pair by the same. Only summaries a reader can use are
+shown (verified, unverified and local ones, each labelled); rejected and pending ones are counted
+in the ledger. Links come only from our records and only when they are http(s).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pipeline.digest.model import (
+    Digest,
+    DigestDyad,
+    DigestReaction,
+    DigestSource,
+    DigestStory,
+    Ledger,
+    TrendPoint,
+)
+from pipeline.urls import is_fetchable
+
+SHOWN = frozenset({"verified", "unverified", "local"})
+
+
+def digest_window(
+    day: date, timezone: str, send_time: str, days: int = 1
+) -> tuple[datetime, datetime]:
+    """[start, end) in UTC: ``days`` x 24 h before ``send_time`` on ``day`` in ``timezone``."""
+    hour, minute = (int(p) for p in send_time.split(":"))
+    end_local = datetime.combine(day, time(hour, minute), tzinfo=ZoneInfo(timezone))
+    end = end_local.astimezone(ZoneInfo("UTC"))
+    return end - timedelta(days=days), end
+
+
+def _story(row: dict[str, Any], start: datetime) -> DigestStory | None:
+    record = row.get("record") or {}
+    if record.get("status") not in SHOWN or not record.get("summary"):
+        return None
+    summary = record["summary"]
+    sources = [
+        DigestSource(
+            outlet=s.get("outlet") or "",
+            url=s["url"] if is_fetchable(s.get("url")) else None,
+            published=s.get("published"),
+        )
+        for s in record.get("sources", [])
+    ]
+    score = summary.get("cooperation_score")
+    outlets = len({s.outlet for s in sources}) or len(row.get("outlets") or [])
+    new = row["first_seen"] >= start
+    importance = outlets * 2.0 + abs(score or 0) / 2.0 + (3.0 if new else 0.0)
+    return DigestStory(
+        story_id=row["id"],
+        headline=summary["headline"],
+        summary=summary["summary"],
+        key_points=list(summary.get("key_points") or [])[:5],
+        event_type=summary.get("event_type"),
+        actor=summary.get("actor_country"),
+        target=summary.get("target_country"),
+        cooperation_score=score,
+        status=record["status"],
+        new=new,
+        outlets=outlets,
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        reactions=[DigestReaction(**r) for r in summary.get("third_party_reactions") or []],
+        sources=sources,
+        importance=round(importance, 2),
+    )
+
+
+def _trend(rows: Sequence[dict[str, Any]], end: datetime, days: int) -> list[TrendPoint]:
+    by_day: dict[date, list[tuple[int, float | None]]] = defaultdict(list)
+    for row in rows:
+        summary = (row.get("record") or {}).get("summary") or {}
+        by_day[row["last_seen"].date()].append(
+            (row["article_count"], summary.get("cooperation_score"))
+        )
+    points = []
+    for offset in range(days - 1, -1, -1):
+        day = (end - timedelta(days=offset + 1)).date()
+        items = by_day.get(day, [])
+        scores = [s for _, s in items if s is not None]
+        points.append(
+            TrendPoint(
+                day=day,
+                articles=sum(n for n, _ in items),
+                score=round(sum(scores) / len(scores), 1) if scores else None,
+            )
+        )
+    return points
+
+
+def assemble_digest(
+    *,
+    day: date,
+    timezone: str,
+    title: str,
+    window: tuple[datetime, datetime],
+    story_rows: Sequence[dict[str, Any]],
+    trend_rows: Sequence[dict[str, Any]],
+    trend_days: int,
+    ledger: dict[str, Any],
+    previous: dict[str, Any] | None,
+    names: dict[str, str],
+    now: datetime,
+    max_stories: int,
+    max_dyads: int,
+) -> Digest:
+    """The digest for ``day`` from the rows the store returned."""
+    start, end = window
+    grouped: dict[str, list[DigestStory]] = defaultdict(list)
+    statuses: dict[str, int] = defaultdict(int)
+    for row in story_rows:
+        status = (row.get("record") or {}).get("status", "pending")
+        statuses[status] += 1
+        story = _story(row, start)
+        if story is not None:
+            grouped[row["dyad"]].append(story)
+    trends_by_dyad: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in trend_rows:
+        trends_by_dyad[row["dyad"]].append(row)
+    previous_dyads = {d["dyad"]: d for d in (previous or {}).get("dyads", [])}
+    dyads = []
+    for dyad, stories in grouped.items():
+        stories.sort(key=lambda s: (-s.importance, s.story_id))
+        a, b = dyad.split("-")
+        trend = _trend(trends_by_dyad.get(dyad, []), end, trend_days)
+        today = trend[-1] if trend else None
+        before = previous_dyads.get(dyad)
+        coverage_change = score_change = None
+        if before and before.get("trend") and today is not None:
+            last = before["trend"][-1]
+            coverage_change = today.articles - int(last.get("articles") or 0)
+            if today.score is not None and last.get("score") is not None:
+                score_change = round(today.score - float(last["score"]), 1)
+        importance = sum(s.importance for s in stories[:3])
+        dyads.append(
+            DigestDyad(
+                dyad=dyad,
+                names=(names.get(a, a), names.get(b, b)),
+                importance=round(importance, 2),
+                stories=stories[:max_stories],
+                more_stories=max(0, len(stories) - max_stories),
+                trend=trend,
+                coverage_change=coverage_change,
+                score_change=score_change,
+            )
+        )
+    dyads.sort(key=lambda d: (-d.importance, d.dyad))
+    shown = dyads[:max_dyads]
+    return Digest(
+        id=f"digest-{day.isoformat()}",
+        date=day,
+        timezone=timezone,
+        window_start=start,
+        window_end=end,
+        generated_at=now,
+        title=title,
+        dyads=shown,
+        more_dyads=max(0, len(dyads) - len(shown)),
+        ledger=Ledger(
+            **ledger,
+            bilateral_stories=sum(statuses.values()),
+            summaries_unverified=statuses.get("unverified", 0),
+            summaries_local=statuses.get("local", 0),
+            summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
+        ),
+    )

@@ -1,0 +1,114 @@
+"""The digest record: what a reader gets for one morning, before it is rendered.
+
+JSON Schema (versioned) in ``digest.schema.json`` beside this file; ``dyad digest --format json``
+writes exactly this model.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+DIGEST_SCHEMA_VERSION = "1"
+DIGEST_SCHEMA_FILE = Path(__file__).with_name("digest.schema.json")
+
+
+class DigestSource(BaseModel):
+    outlet: str
+    url: str | None = Field(description="http(s) only; None when the record had no safe link")
+    published: datetime | None = None
+
+
+class DigestReaction(BaseModel):
+    country: str
+    stance: str
+    evidence: str
+
+
+class DigestStory(BaseModel):
+    story_id: str
+    headline: str
+    summary: str
+    key_points: list[str] = Field(default_factory=list)
+    event_type: str | None = None
+    actor: str | None = None
+    target: str | None = None
+    cooperation_score: int | None = None
+    status: str = Field(description="verified | unverified | local")
+    new: bool = Field(description="first seen inside this digest's window")
+    outlets: int
+    first_seen: datetime
+    last_seen: datetime
+    reactions: list[DigestReaction] = Field(default_factory=list)
+    sources: list[DigestSource] = Field(default_factory=list)
+    importance: float
+
+
+class TrendPoint(BaseModel):
+    day: date
+    articles: int
+    score: float | None = Field(description="mean cooperation-conflict score that day")
+
+
+class DigestDyad(BaseModel):
+    dyad: str
+    names: tuple[str, str]
+    importance: float
+    stories: list[DigestStory]
+    more_stories: int = 0
+    trend: list[TrendPoint] = Field(default_factory=list)
+    coverage_change: int | None = Field(None, description="articles vs the previous digest's day")
+    score_change: float | None = Field(None, description="mean score vs the previous digest")
+
+
+class Ledger(BaseModel):
+    feeds_polled: int = 0
+    feeds_not_modified: int = 0
+    feeds_failed: list[str] = Field(default_factory=list, description="names of failed feeds")
+    articles_read: int = 0
+    bilateral_stories: int = 0
+    summaries_unverified: int = 0
+    summaries_local: int = 0
+    summaries_pending: int = 0
+    llm_calls: int = 0
+    llm_tokens: int = 0
+    llm_cost_usd: float = 0.0
+
+
+class Digest(BaseModel):
+    schema_version: str = DIGEST_SCHEMA_VERSION
+    id: str = Field(description="digest-YYYY-MM-DD (the send date)")
+    date: date
+    timezone: str
+    window_start: datetime
+    window_end: datetime
+    generated_at: datetime
+    title: str
+    dyads: list[DigestDyad]
+    more_dyads: int = 0
+    ledger: Ledger
+
+    def for_recipient(self, follow: list[str]) -> Digest:
+        """The same digest with only the pairs ``follow`` selects ("*", "IN-*", "CN-US")."""
+        return self.model_copy(update={"dyads": [d for d in self.dyads if follows(follow, d.dyad)]})
+
+
+def follows(patterns: list[str], dyad: str) -> bool:
+    """Whether a subscription (list of "*", "IN-*", "CN-US") covers ``dyad``."""
+    a, b = dyad.split("-")
+    for pattern in patterns:
+        if pattern == "*" or pattern in (f"{a}-{b}", f"{b}-{a}"):
+            return True
+        if pattern.endswith("-*") and pattern[:2] in (a, b):
+            return True
+    return False
+
+
+def digest_json_schema() -> dict[str, object]:
+    """The versioned JSON Schema of the digest record (``digest.schema.json``)."""
+    schema = Digest.model_json_schema()
+    schema["$id"] = f"https://dyad.example/schema/digest-v{DIGEST_SCHEMA_VERSION}.json"
+    schema["title"] = f"Dyad digest, schema version {DIGEST_SCHEMA_VERSION}"
+    return schema

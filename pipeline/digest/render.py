@@ -1,0 +1,170 @@
+"""Rendering a digest: JSON, HTML email (+ plain text), Markdown, an Atom feed, a static site.
+
+HTML comes from Jinja2 templates with autoescaping on, so a hostile headline arrives as text;
+links are only our records' http(s) URLs (``DigestSource.url`` is None otherwise). The email's
+CSS is inlined with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode in
+a style block, which clients that support them read). Trend lines are table cells with coloured
+blocks: pure HTML/CSS, no images, no scripts. The Atom feed is built with ElementTree (escaping
+by construction) and reads back in feedparser without errors.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import css_inline
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from pipeline.digest.model import Digest, DigestStory, TrendPoint
+
+ATOM = "http://www.w3.org/2005/Atom"
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
+
+
+def _local(value: datetime, zone: str) -> str:
+    return value.astimezone(ZoneInfo(zone)).strftime("%d %b %H:%M")
+
+
+def _signed(value: float | int) -> str:
+    return f"+{value}" if value > 0 else str(value)
+
+
+def _bar_height(point: TrendPoint, series: list[TrendPoint]) -> int:
+    top = max((p.articles for p in series), default=0) or 1
+    return 2 if point.articles == 0 else max(4, round(36 * point.articles / top))
+
+
+def _bar_color(point: TrendPoint) -> str:
+    if point.articles == 0:
+        return "#d1d5db"
+    if point.score is None:
+        return "#9ca3af"
+    if point.score >= 2:
+        return "#059669"
+    if point.score <= -2:
+        return "#dc2626"
+    return "#6b7280"
+
+
+def _markdown(value: str) -> str:
+    return _MD_SPECIAL.sub(r"\\\1", value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _environment(autoescape: bool) -> Environment:
+    env = Environment(
+        loader=PackageLoader("pipeline.digest", "templates"),
+        autoescape=autoescape,  # noqa: S701 (text and Markdown outputs escape with their own filter)
+        undefined=StrictUndefined,
+        trim_blocks=False,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        local=_local, signed=_signed, bar_height=_bar_height, bar_color=_bar_color, md=_markdown
+    )
+    return env
+
+
+_HTML = _environment(autoescape=True)
+_TEXT = _environment(autoescape=False)
+_INLINER = css_inline.CSSInliner(keep_style_tags=True)
+
+
+def render_json(digest: Digest) -> str:
+    """The digest as JSON (matches ``digest.schema.json``)."""
+    return json.dumps(digest.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_html(digest: Digest) -> str:
+    """The HTML email, CSS inlined."""
+    return _INLINER.inline(_HTML.get_template("email.html.j2").render(digest=digest))
+
+
+def render_text(digest: Digest) -> str:
+    """The plain-text alternative of the email."""
+    text = _TEXT.get_template("email.txt.j2").render(digest=digest)
+    return re.sub(r"\n{3,}", "\n\n", text)
+
+
+def render_markdown(digest: Digest) -> str:
+    """The digest as Markdown (text escaped; links in angle brackets)."""
+    return re.sub(r"\n{3,}", "\n\n", _TEXT.get_template("digest.md.j2").render(digest=digest))
+
+
+def render_atom(digests: list[Digest], title: str, site_url: str | None) -> bytes:
+    """An Atom feed with one entry per digest (newest first), HTML content escaped as text."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    base = (site_url or "https://dyad.invalid/").rstrip("/") + "/"
+    ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{title} digests"
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = base + "digests.atom"
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base + "digests.atom")
+    updated = max((d.generated_at for d in digests), default=datetime(2026, 1, 1))
+    ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated.isoformat()
+    author = ET.SubElement(feed, f"{{{ATOM}}}author")
+    ET.SubElement(author, f"{{{ATOM}}}name").text = title
+    for digest in digests:
+        entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
+        pairs = ", ".join(d.dyad for d in digest.dyads[:8]) or "no new stories"
+        ET.SubElement(
+            entry, f"{{{ATOM}}}title"
+        ).text = f"{title} · {digest.date.isoformat()} · {pairs}"
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{base}{digest.id}"
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{base}{digest.id}.html")
+        ET.SubElement(entry, f"{{{ATOM}}}updated").text = digest.generated_at.isoformat()
+        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = render_html(digest)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def write_site(digests: list[Digest], folder: Path, title: str, site_url: str | None) -> Path:
+    """A static archive: index, one page per digest and per pair (with its timeline), the feed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stories: dict[str, dict[str, DigestStory]] = defaultdict(dict)
+    names: dict[str, tuple[str, str]] = {}
+    for digest in digests:
+        (folder / f"{digest.id}.html").write_text(render_html(digest), encoding="utf-8")
+        for dyad in digest.dyads:
+            names[dyad.dyad] = dyad.names
+            for story in dyad.stories:
+                stories[dyad.dyad].setdefault(story.story_id, story)
+    for pair, by_id in stories.items():
+        ordered = sorted(by_id.values(), key=lambda s: s.last_seen, reverse=True)
+        page = _HTML.get_template("site_dyad.html.j2").render(
+            title=title, dyad=pair, names=names[pair], stories=ordered, timeline=_timeline(ordered)
+        )
+        (folder / f"dyad-{pair}.html").write_text(page, encoding="utf-8")
+    pairs = sorted(((d, names[d], len(s)) for d, s in stories.items()), key=lambda x: (-x[2], x[0]))
+    index = _HTML.get_template("site_index.html.j2").render(
+        title=title, digests=digests, dyads=pairs
+    )
+    (folder / "index.html").write_text(index, encoding="utf-8")
+    (folder / "digests.atom").write_bytes(render_atom(digests, title, site_url))
+    return folder / "index.html"
+
+
+def _timeline(stories: list[DigestStory]) -> list[TrendPoint]:
+    if not stories:
+        return []
+    by_day: dict[date, list[DigestStory]] = defaultdict(list)
+    for story in stories:
+        by_day[story.last_seen.date()].append(story)
+    first, last = min(by_day), max(by_day)
+    points = []
+    day = first
+    while day <= last:
+        items = by_day.get(day, [])
+        scores = [s.cooperation_score for s in items if s.cooperation_score is not None]
+        points.append(
+            TrendPoint(
+                day=day,
+                articles=sum(s.outlets for s in items),
+                score=round(sum(scores) / len(scores), 1) if scores else None,
+            )
+        )
+        day = day.fromordinal(day.toordinal() + 1)
+    return points

@@ -1,0 +1,234 @@
+"""Digest: build the morning digest from the store, write its formats, deliver it exactly once."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from pydantic import Field
+
+from pipeline.config import Recipient, Settings
+from pipeline.deliver import MailDeferred, MailRejected, build_message, message_id, send_message
+from pipeline.detect import load_gazetteer
+from pipeline.digest.build import assemble_digest, digest_window
+from pipeline.digest.model import Digest
+from pipeline.digest.render import (
+    render_html,
+    render_json,
+    render_markdown,
+    render_text,
+    write_site,
+)
+from pipeline.jobs.ingest import utc_now
+from pipeline.records import Record
+from pipeline.store import digests as repo
+from pipeline.store.db import open_engine
+
+log = logging.getLogger("dyad.jobs.digest")
+FORMATS = ("json", "md", "html", "atom")
+
+
+def build_digest(
+    settings: Settings,
+    day: date | None = None,
+    *,
+    days: int = 1,
+    clock: Callable[[], datetime] = utc_now,
+) -> Digest:
+    """Build (and store) the digest sent on ``day`` (default: today in the digest time zone)."""
+    now = clock()
+    s = settings.digest
+    from zoneinfo import ZoneInfo
+
+    day = day or now.astimezone(ZoneInfo(s.timezone)).date()
+    start, end = digest_window(day, s.timezone, s.send_time, days)
+    engine = open_engine(settings.effective_database_url)
+    try:
+        rows = repo.stories_in_window(engine, start, end)
+        dyads = sorted({r["dyad"] for r in rows})
+        trend = repo.trend_rows(engine, dyads, end - timedelta(days=s.trend_days), end)
+        digest = assemble_digest(
+            day=day,
+            timezone=s.timezone,
+            title=s.site_title,
+            window=(start, end),
+            story_rows=rows,
+            trend_rows=trend,
+            trend_days=s.trend_days,
+            ledger=repo.ledger_counts(engine, start, end),
+            previous=repo.previous_digest(engine, start),
+            names=load_gazetteer().names,
+            now=now,
+            max_stories=s.max_stories_per_dyad,
+            max_dyads=s.max_dyads,
+        )
+        record = digest.model_dump(mode="json")
+        content = hashlib.sha256(
+            render_json(digest.model_copy(update={"generated_at": start})).encode()
+        ).hexdigest()[:32]
+        repo.save_digest(engine, digest.id, record, content, start, end, now)
+    finally:
+        engine.dispose()
+    return digest
+
+
+def write_outputs(
+    settings: Settings, digest: Digest, formats: Sequence[str] = FORMATS, out: Path | None = None
+) -> dict[str, Path]:
+    """Write the digest in the asked formats; "atom" also rebuilds the archive site."""
+    folder = out or settings.data_dir / "digests" / digest.date.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    if "json" in formats:
+        written["json"] = folder / f"{digest.id}.json"
+        written["json"].write_text(render_json(digest), encoding="utf-8")
+    if "md" in formats:
+        written["md"] = folder / f"{digest.id}.md"
+        written["md"].write_text(render_markdown(digest), encoding="utf-8")
+    if "html" in formats:
+        written["html"] = folder / f"{digest.id}.html"
+        written["html"].write_text(render_html(digest), encoding="utf-8")
+        written["txt"] = folder / f"{digest.id}.txt"
+        written["txt"].write_text(render_text(digest), encoding="utf-8")
+    if "atom" in formats:
+        engine = open_engine(settings.effective_database_url)
+        try:
+            stored = [Digest.model_validate(r) for r in repo.all_digests(engine)]
+        finally:
+            engine.dispose()
+        site = settings.data_dir / "site"
+        written["site"] = write_site(
+            stored, site, settings.digest.site_title, settings.digest.site_url
+        )
+        written["atom"] = site / "digests.atom"
+    return written
+
+
+class DeliveryResult(Record):
+    recipient: str
+    status: str = Field(
+        description="sent | already_sent | skipped_empty | failed | pending | written"
+    )
+    detail: str | None = None
+    path: str | None = None
+
+
+class DeliveryReport(Record):
+    digest_id: str
+    results: tuple[DeliveryResult, ...] = ()
+
+    def count(self, status: str) -> int:
+        """How many recipients ended in ``status``."""
+        return sum(1 for r in self.results if r.status == status)
+
+
+def _subject(digest: Digest) -> str:
+    pairs = ", ".join(d.dyad for d in digest.dyads[:4])
+    more = f" +{len(digest.dyads) - 4}" if len(digest.dyads) > 4 else ""
+    headline = (
+        digest.dyads[0].stories[0].headline if digest.dyads and digest.dyads[0].stories else ""
+    )
+    body = f"{pairs}{more}: {headline}" if pairs else "nothing new"
+    return f"{digest.title} {digest.date.isoformat()} · {body}"
+
+
+def send_digest(
+    settings: Settings,
+    digest: Digest,
+    *,
+    to: Sequence[str] | None = None,
+    force: bool = False,
+    clock: Callable[[], datetime] = utc_now,
+    sleep: Callable[[float], None] | None = None,
+) -> DeliveryReport:
+    """Mail the digest to each recipient exactly once (``force`` resends on purpose).
+
+    Without an SMTP host, each recipient's message is written as an .eml file (plus the HTML)
+    under the digest's output folder instead. One recipient's failure never stops the others.
+    """
+    recipients = list(settings.recipients)
+    if to:
+        recipients = [Recipient(address=a) for a in to]
+    smtp = settings.smtp
+    domain = smtp.from_address.partition("@")[2] or "localhost"
+    folder = settings.data_dir / "digests" / digest.date.isoformat()
+    engine = open_engine(settings.effective_database_url)
+    results: list[DeliveryResult] = []
+    try:
+        for recipient in recipients:
+            mine = digest.for_recipient(recipient.follow)
+            if not mine.dyads and not recipient.send_empty:
+                results.append(
+                    DeliveryResult(
+                        recipient=recipient.address,
+                        status="skipped_empty",
+                        detail="nothing for the pairs followed",
+                    )
+                )
+                continue
+            mid = message_id(digest.id, recipient.address, domain)
+            message = build_message(
+                subject=_subject(mine),
+                text=render_text(mine),
+                html=render_html(mine),
+                sender=smtp.from_address,
+                sender_name=smtp.from_name,
+                recipient=recipient.address,
+                recipient_name=recipient.name,
+                message_id_value=mid,
+                date=clock(),
+            )
+            if smtp.host is None:
+                folder.mkdir(parents=True, exist_ok=True)
+                tag = hashlib.sha256(recipient.address.encode()).hexdigest()[:8]
+                path = folder / f"{digest.id}.{tag}.eml"
+                path.write_bytes(bytes(message))
+                results.append(
+                    DeliveryResult(
+                        recipient=recipient.address,
+                        status="written",
+                        path=str(path),
+                        detail="no SMTP host configured: written as .eml",
+                    )
+                )
+                continue
+            if not repo.claim_delivery(
+                engine, digest.id, recipient.address, mid, clock(), force=force
+            ):
+                results.append(
+                    DeliveryResult(
+                        recipient=recipient.address,
+                        status="already_sent",
+                        detail="sent (or being sent) already; --force resends",
+                    )
+                )
+                continue
+            try:
+                if sleep is None:
+                    send_message(smtp, message, recipient.address)
+                else:
+                    send_message(smtp, message, recipient.address, sleep=sleep)
+            except MailRejected as exc:
+                repo.finish_delivery(
+                    engine, digest.id, recipient.address, "failed", clock(), str(exc)
+                )
+                results.append(
+                    DeliveryResult(recipient=recipient.address, status="failed", detail=str(exc))
+                )
+                continue
+            except MailDeferred as exc:
+                repo.finish_delivery(
+                    engine, digest.id, recipient.address, "pending", clock(), str(exc)
+                )
+                results.append(
+                    DeliveryResult(recipient=recipient.address, status="pending", detail=str(exc))
+                )
+                continue
+            repo.finish_delivery(engine, digest.id, recipient.address, "sent", clock())
+            results.append(DeliveryResult(recipient=recipient.address, status="sent"))
+    finally:
+        engine.dispose()
+    return DeliveryReport(digest_id=digest.id, results=tuple(results))

@@ -1,0 +1,209 @@
+"""Store functions for digests and deliveries.
+
+Deliveries are exactly-once: a row per (digest, recipient) is created, then *claimed* with a
+compare-and-set update (pending/failed -> sending) that only one sender can win; it becomes
+"sent" only after the server accepted the message. A crash between acceptance and the commit
+leaves "sending": it is not resent automatically (``--force`` resends on purpose).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from pipeline.store.models import (
+    Article,
+    DeliveryRow,
+    DigestRow,
+    Feed,
+    LLMCallRow,
+    Run,
+    StoryRow,
+    SummaryRow,
+)
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+
+
+def stories_in_window(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Stories whose latest article falls in [start, end), with their summary record."""
+    stmt = (
+        select(StoryRow, SummaryRow.record)
+        .outerjoin(SummaryRow, SummaryRow.story_id == StoryRow.id)
+        .where(StoryRow.last_seen >= start, StoryRow.last_seen < end)
+        .order_by(StoryRow.last_seen.desc())
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(stmt).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def trend_rows(
+    engine: Engine, dyads: list[str], start: datetime, end: datetime
+) -> list[dict[str, Any]]:
+    """Per story of these pairs in [start, end): pair, day, article count, summary score."""
+    stmt = (
+        select(StoryRow.dyad, StoryRow.last_seen, StoryRow.article_count, SummaryRow.record)
+        .outerjoin(SummaryRow, SummaryRow.story_id == StoryRow.id)
+        .where(StoryRow.dyad.in_(dyads), StoryRow.last_seen >= start, StoryRow.last_seen < end)
+    )
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings().all()]
+
+
+def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
+    """Feed, article, summary and LLM figures for runs and items in [start, end)."""
+    with engine.connect() as conn:
+        reports = [
+            r
+            for (r,) in conn.execute(
+                select(Run.report).where(
+                    Run.kind == "ingest",
+                    Run.started_at >= start,
+                    Run.started_at < end,
+                    Run.report.is_not(None),
+                )
+            )
+        ]
+        articles = conn.execute(
+            select(func.count()).where(Article.first_seen_at >= start, Article.first_seen_at < end)
+        ).scalar_one()
+        failing = [
+            name
+            for (name,) in conn.execute(
+                select(Feed.name).where(Feed.last_status == "failed").order_by(Feed.name)
+            )
+        ]
+        usage = conn.execute(
+            select(
+                func.coalesce(func.sum(LLMCallRow.calls), 0),
+                func.coalesce(func.sum(LLMCallRow.input_tokens + LLMCallRow.output_tokens), 0),
+                func.coalesce(func.sum(LLMCallRow.cost_usd), 0.0),
+            ).where(LLMCallRow.at >= start, LLMCallRow.at < end)
+        ).one()
+    polled = not_modified = 0
+    failed: set[str] = set()
+    for report in reports:
+        for feed in report.get("feeds", []):
+            polled += 1
+            not_modified += feed.get("status") == "not_modified"
+            if feed.get("status") == "failed":
+                failed.add(feed.get("name") or feed.get("url"))
+    return {
+        "feeds_polled": polled,
+        "feeds_not_modified": not_modified,
+        "feeds_failed": sorted(failed | set(failing)),
+        "articles_read": int(articles),
+        "llm_calls": int(usage[0]),
+        "llm_tokens": int(usage[1]),
+        "llm_cost_usd": round(float(usage[2]), 4),
+    }
+
+
+def save_digest(
+    engine: Engine,
+    digest_id: str,
+    record: dict[str, Any],
+    content_hash: str,
+    start: datetime,
+    end: datetime,
+    now: datetime,
+) -> None:
+    """Store (or replace) the built digest for its send date."""
+    values = {
+        "window_start": start,
+        "window_end": end,
+        "generated_at": now,
+        "content_hash": content_hash,
+        "record": record,
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            _insert(conn, DigestRow)
+            .values(id=digest_id, **values)
+            .on_conflict_do_update(index_elements=["id"], set_=values)
+        )
+
+
+def previous_digest(engine: Engine, before: datetime) -> dict[str, Any] | None:
+    """The most recent digest record whose window ended before ``before``."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(DigestRow.record)
+            .where(DigestRow.window_end <= before)
+            .order_by(DigestRow.window_end.desc())
+            .limit(1)
+        ).scalar()
+
+
+def all_digests(engine: Engine) -> list[dict[str, Any]]:
+    """Every stored digest record, newest first (for the Atom feed and the archive)."""
+    with engine.connect() as conn:
+        return [r for (r,) in conn.execute(select(DigestRow.record).order_by(DigestRow.id.desc()))]
+
+
+def claim_delivery(
+    engine: Engine, digest_id: str, recipient: str, message_id: str, now: datetime, *, force: bool
+) -> bool:
+    """Atomically take the right to send ``digest_id`` to ``recipient``. False if someone else
+    has it or it was sent already (unless ``force``)."""
+    allowed = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
+    with engine.begin() as conn:
+        conn.execute(
+            _insert(conn, DeliveryRow)
+            .values(
+                digest_id=digest_id,
+                recipient=recipient,
+                message_id=message_id,
+                status="pending",
+                attempts=0,
+                updated_at=now,
+            )
+            .on_conflict_do_nothing(index_elements=["digest_id", "recipient"])
+        )
+        claimed = conn.execute(
+            update(DeliveryRow)
+            .where(
+                DeliveryRow.digest_id == digest_id,
+                DeliveryRow.recipient == recipient,
+                DeliveryRow.status.in_(allowed),
+            )
+            .values(status="sending", attempts=DeliveryRow.attempts + 1, updated_at=now)
+        )
+    return claimed.rowcount == 1
+
+
+def finish_delivery(
+    engine: Engine,
+    digest_id: str,
+    recipient: str,
+    status: str,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    """Record how a claimed delivery ended: sent, failed (permanent) or pending (try again)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(DeliveryRow)
+            .where(DeliveryRow.digest_id == digest_id, DeliveryRow.recipient == recipient)
+            .values(
+                status=status,
+                last_error=error,
+                updated_at=now,
+                sent_at=now if status == "sent" else None,
+            )
+        )
+
+
+def deliveries(engine: Engine, digest_id: str | None = None) -> list[dict[str, Any]]:
+    """Delivery rows (of one digest, or the last 50)."""
+    stmt = select(DeliveryRow).order_by(DeliveryRow.updated_at.desc())
+    stmt = stmt.where(DeliveryRow.digest_id == digest_id) if digest_id else stmt.limit(50)
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(stmt).mappings().all()]

@@ -1,0 +1,360 @@
+"""Digests and delivery: built from a real store, mailed to a real SMTP server (aiosmtpd)."""
+
+from __future__ import annotations
+
+import email
+import json
+import shutil
+import socket
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from email import policy
+from pathlib import Path
+from typing import Any
+
+import feedparser
+import jsonschema
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import text
+
+from pipeline import jobs
+from pipeline.config import SAMPLE_DIR, Settings
+from pipeline.digest.model import DIGEST_SCHEMA_FILE, digest_json_schema, follows
+from pipeline.digest.render import render_markdown
+from pipeline.sample import build_sample
+from pipeline.store.db import open_engine
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.slow
+DAY = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
+
+
+class Inbox:
+    """aiosmtpd handler: records messages; refuses or greylists chosen recipients."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], bytes]] = []
+        self.refuse: set[str] = set()
+        self.greylist: dict[str, int] = {}
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        if self.greylist.get(address, 0) > 0:
+            self.greylist[address] -= 1
+            return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("digest-sample")
+    warc = build_sample(SAMPLE_DIR, base / "sample.warc.gz")
+    settings = make_settings(base, replay_path=warc)
+    jobs.run_ingest(settings, base / "feeds.yaml")
+    jobs.summarize_stories(
+        settings, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2027, 1, 1, tzinfo=UTC)
+    )
+    return base / "var" / "dyad.db"
+
+
+def settings_with_store(tmp_path: Path, sample_db: Path, **overrides: Any) -> Settings:
+    (tmp_path / "var").mkdir(exist_ok=True)
+    shutil.copy(sample_db, tmp_path / "var" / "dyad.db")
+    return make_settings(tmp_path, **overrides)
+
+
+def mail_settings(
+    tmp_path: Path, sample_db: Path, port: int, recipients: list[dict[str, Any]]
+) -> Settings:
+    return settings_with_store(
+        tmp_path,
+        sample_db,
+        smtp={
+            "host": "127.0.0.1",
+            "port": port,
+            "security": "plain",
+            "from_address": "digest@dyad.example",
+            "retries": 2,
+            "backoff": 0.05,
+        },
+        recipients=recipients,
+    )
+
+
+def test_digest_groups_pairs_and_validates_against_its_schema(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    settings = settings_with_store(tmp_path, sample_db)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    assert len(digest.dyads) == 24 and sum(len(d.stories) for d in digest.dyads) == 24
+    importance = [d.importance for d in digest.dyads]
+    assert importance == sorted(importance, reverse=True)
+    assert digest.dyads[0].stories[0].outlets == 3  # the three-outlet stories lead
+    record = json.loads(jobs.write_outputs(settings, digest, ["json"])["json"].read_text())
+    schema = json.loads(DIGEST_SCHEMA_FILE.read_text())
+    assert schema == json.loads(json.dumps(digest_json_schema())), "digest.schema.json is stale"
+    jsonschema.validate(record, schema)
+    assert record["ledger"]["bilateral_stories"] == 24 and record["ledger"]["summaries_local"] == 24
+    assert len(digest.dyads[0].trend) == 30
+
+
+def test_window_is_the_24_hours_before_send_time_in_the_zone(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    settings = settings_with_store(
+        tmp_path, sample_db, digest={"timezone": "Asia/Kolkata", "send_time": "06:30"}
+    )
+    digest = jobs.build_digest(settings, date(2026, 11, 25), clock=lambda: NOW)
+    assert digest.window_end == datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
+    assert (digest.window_end - digest.window_start).total_seconds() == 86400
+    assert {d.dyad for d in digest.dyads} == {"IN-RU", "CN-US"}  # stories of 24 Nov (IST morning)
+
+
+def test_hostile_text_and_links_are_escaped(tmp_path: Path, sample_db: Path) -> None:
+    settings = settings_with_store(tmp_path, sample_db)
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        record = json.loads(
+            conn.execute(text("select record from summaries where story_id like 'IN-RU%'")).scalar()
+        )
+        record["summary"]["headline"] = 'Talks <script>alert(1)</script> "><a href=x>'
+        record["summary"]["summary"] = (
+            "See <img src=x onerror=alert(1)> [click](javascript:alert(1))"
+        )
+        record["sources"][0]["url"] = "javascript:alert(1)"
+        conn.execute(
+            text("update summaries set record = :r where story_id like 'IN-RU%'"),
+            {"r": json.dumps(record)},
+        )
+    engine.dispose()
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    html = jobs.write_outputs(settings, digest, ["html"])["html"].read_text()
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+    assert "<img src=x" not in html and "javascript:" not in html.split("<body", 1)[1].replace(
+        "[click](javascript:alert(1))", ""
+    )
+    assert 'href="javascript' not in html
+    markdown = render_markdown(digest)
+    assert "<script>" not in markdown and "\\[click\\]" in markdown
+
+
+def test_atom_feed_and_archive_site(tmp_path: Path, sample_db: Path) -> None:
+    settings = settings_with_store(tmp_path, sample_db)
+    for day in (date(2026, 11, 24), DAY):
+        jobs.build_digest(settings, day, days=30, clock=lambda: NOW)
+    written = jobs.write_outputs(
+        settings, jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW), ["atom"]
+    )
+    feed = feedparser.parse(written["atom"].read_bytes())
+    assert not feed.bozo and len(feed.entries) == 2
+    assert feed.entries[0].title.startswith("Dyad · 2026-11-25")
+    site = written["site"].parent
+    assert (site / "dyad-IN-RU.html").exists() and (site / "digest-2026-11-24.html").exists()
+    assert "India – Russia" in (site / "index.html").read_text()
+
+
+def test_subscriptions() -> None:
+    assert follows(["*"], "IN-RU") and follows(["IN-*"], "IN-RU") and follows(["RU-IN"], "IN-RU")
+    assert not follows(["IN-*"], "CN-US") and not follows(["CN-US"], "IN-RU")
+
+
+def test_mail_exactly_once_per_recipient_and_force(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    settings = mail_settings(
+        tmp_path,
+        sample_db,
+        port,
+        [
+            {"address": "analyst@example.org", "name": "An Analyst"},
+            {"address": "desk@example.org", "follow": ["IN-*"]},
+        ],
+    )
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    report = jobs.send_digest(settings, digest)
+    assert report.count("sent") == 2 and len(inbox.messages) == 2
+    again = jobs.send_digest(settings, jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW))
+    assert again.count("already_sent") == 2 and len(inbox.messages) == 2
+    rcpts, raw = next(m for m in inbox.messages if m[0] == ["desk@example.org"])
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message.get_content_type() == "multipart/alternative"
+    parts = [p.get_content_type() for p in message.iter_parts()]
+    assert parts == ["text/plain", "text/html"]
+    html = message.get_body(("html",)).get_content()
+    assert "India – Russia" in html and "Mexico – United States" not in html  # IN-* only
+    assert (
+        message["Message-ID"].startswith("<digest-2026-11-25.") and "\n" not in message["Subject"]
+    )
+    forced = jobs.send_digest(settings, digest, to=["desk@example.org"], force=True)
+    assert forced.count("sent") == 1 and len(inbox.messages) == 3
+    resent = email.message_from_bytes(inbox.messages[-1][1], policy=policy.default)
+    assert resent["Message-ID"] == message["Message-ID"]
+
+
+def test_one_rejected_recipient_fails_alone_and_greylisting_is_retried(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    inbox.refuse.add("gone@example.org")
+    inbox.greylist["slow@example.org"] = 1
+    settings = mail_settings(
+        tmp_path,
+        sample_db,
+        port,
+        [
+            {"address": "gone@example.org"},
+            {"address": "slow@example.org"},
+            {"address": "fine@example.org"},
+        ],
+    )
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    report = jobs.send_digest(settings, digest)
+    statuses = {r.recipient: r.status for r in report.results}
+    assert statuses == {
+        "gone@example.org": "failed",
+        "slow@example.org": "sent",
+        "fine@example.org": "sent",
+    }
+    assert sorted(r for rcpts, _ in inbox.messages for r in rcpts) == [
+        "fine@example.org",
+        "slow@example.org",
+    ]
+    assert "550" in next(r.detail for r in report.results if r.status == "failed")  # type: ignore[operator]
+
+
+def test_smtp_down_leaves_the_digest_pending_then_sends(tmp_path: Path, sample_db: Path) -> None:
+    port = free_port()  # nothing listens yet
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": "analyst@example.org"}])
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    report = jobs.send_digest(settings, digest)
+    assert report.count("pending") == 1 and "unavailable" in (report.results[0].detail or "")
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        assert jobs.send_digest(settings, digest).count("sent") == 1
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
+
+
+def test_header_injection_is_impossible(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": "analyst@example.org"}])
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        record = json.loads(
+            conn.execute(text("select record from summaries where story_id like 'MX-US%'")).scalar()
+        )
+        record["summary"]["headline"] = "Pact signed\r\nBcc: victim@evil.example\r\nX-Injected: yes"
+        record["summary"]["cooperation_score"] = (
+            10  # make it the lead story, so it is in the subject
+        )
+        conn.execute(
+            text("update summaries set record = :r where story_id like 'MX-US%'"),
+            {"r": json.dumps(record)},
+        )
+    engine.dispose()
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    jobs.send_digest(settings, digest)
+    ((rcpts, raw),) = inbox.messages
+    assert rcpts == ["analyst@example.org"]
+    message = email.message_from_bytes(raw, policy=policy.default)
+    assert message["X-Injected"] is None and message["Bcc"] is None
+    assert "Pact signed" in message["Subject"] and "\n" not in message["Subject"]
+
+
+def test_without_smtp_the_eml_is_written(tmp_path: Path, sample_db: Path) -> None:
+    settings = settings_with_store(
+        tmp_path, sample_db, recipients=[{"address": "analyst@example.org"}]
+    )
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    (result,) = jobs.send_digest(settings, digest).results
+    assert result.status == "written" and Path(result.path or "").read_bytes().startswith(
+        b"Subject:"
+    )
+
+
+def test_invalid_addresses_are_refused_when_settings_load(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="invalid email address"):
+        make_settings(tmp_path, recipients=[{"address": "reader@x\r\nRCPT TO:<victim@y>"}])
+    with pytest.raises(ConfigError, match="invalid email address"):
+        make_settings(tmp_path, recipients=[{"address": "not-an-address"}])
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+@pytest.mark.parametrize("width", [360, 1200])
+def test_email_html_fits_the_screen_in_chromium(
+    tmp_path: Path, sample_db: Path, width: int
+) -> None:
+    settings = settings_with_store(tmp_path, sample_db)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    html = jobs.write_outputs(settings, digest, ["html"])["html"].read_text()
+    probe = tmp_path / "probe.html"
+    probe.write_text(
+        html.replace(
+            "</body>",
+            "<script>document.title = "
+            "document.documentElement.scrollWidth <= window.innerWidth ? 'fits' : "
+            "'overflow ' + document.documentElement.scrollWidth;</script></body>",
+        )
+    )
+    result = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--window-size={width},900",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        check=True,
+    )
+    assert "<title>fits</title>" in result.stdout, result.stdout[:300]

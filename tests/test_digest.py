@@ -203,7 +203,7 @@ def test_mail_exactly_once_per_recipient_and_force(
     assert report.count("sent") == 2 and len(inbox.messages) == 2
     again = jobs.send_digest(settings, jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW))
     assert again.count("already_sent") == 2 and len(inbox.messages) == 2
-    rcpts, raw = next(m for m in inbox.messages if m[0] == ["desk@example.org"])
+    _, raw = next(m for m in inbox.messages if m[0] == ["desk@example.org"])
     message = email.message_from_bytes(raw, policy=policy.default)
     assert message.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in message.iter_parts()]

@@ -11,7 +11,7 @@ SYNCED := $(VENV)/.dyad-synced
 export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help run test lint format bench sync clean screenshots
+.PHONY: help run run-cli airflow test lint format bench sync clean screenshots
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -30,13 +30,18 @@ sync: $(SYNCED) ## install the locked environment into .venv
 # 25th, covering 30 days.
 SAMPLE_DIGEST := --date 2026-11-25 --days 30
 
-run: $(SYNCED) ## the whole pipeline on the bundled offline sample; prints where the digest is
+run: $(SYNCED) ## the whole pipeline on the offline sample, through Airflow; prints the digest's paths
+	$(VENV)/bin/dyad db upgrade
+	$(VENV)/bin/python scripts/airflow_sample.py
+
+run-cli: $(SYNCED) ## the same pipeline without Airflow (dyad run, digest, send)
 	$(VENV)/bin/dyad db upgrade
 	$(VENV)/bin/dyad run --sample
 	$(VENV)/bin/dyad digest $(SAMPLE_DIGEST)
 	$(VENV)/bin/dyad send $(SAMPLE_DIGEST) --to reader@example.org
-	@echo
-	@echo "Digest: var/digests/2026-11-25/ (HTML, text, JSON, Markdown, .eml); archive: var/site/index.html"
+
+airflow: $(SYNCED) ## Airflow standalone with Dyad's DAGs, pool and example connections
+	scripts/airflow_standalone.sh
 
 screenshots: $(SYNCED) ## PNGs of the sample digest email at 360 px and 1200 px (needs chromium)
 	@command -v chromium >/dev/null || { echo "needs Debian's chromium: apt-get install chromium"; exit 1; }

@@ -386,3 +386,52 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         raise ConfigError(f"invalid settings: {exc}", item=str(path) if path else None) from exc
     finally:
         _yaml_path.reset(token)
+
+
+def with_connections(
+    settings: Settings, *, llm: dict[str, Any] | None = None, smtp: dict[str, Any] | None = None
+) -> Settings:
+    """``settings`` with the LLM endpoint and SMTP server taken from connection fields.
+
+    The DAG layer reads Airflow's ``dyad_llm`` and ``smtp_default`` Connections and passes their
+    fields as plain dicts (host, port, login, password, extra), so this module never imports
+    Airflow. ``dyad_llm``: host = base URL, password = API key, extra may set model, timeout,
+    max_retries. ``smtp_default``: host, port, login, password; extra from_email, disable_tls,
+    disable_ssl (Airflow's SMTP provider conventions). Missing fields keep the settings' values.
+    """
+    llm_update: dict[str, Any] = {}
+    if llm:
+        extra = llm.get("extra") or {}
+        if llm.get("host"):
+            llm_update["base_url"] = llm["host"]
+        if llm.get("password"):
+            llm_update["api_key"] = SecretStr(llm["password"])
+            llm_update["backend"] = "openai"
+        for key in ("model", "timeout", "max_retries", "temperature", "max_output_tokens"):
+            if key in extra:
+                llm_update[key] = extra[key]
+    smtp_update: dict[str, Any] = {}
+    if smtp and smtp.get("host"):
+        extra = smtp.get("extra") or {}
+        smtp_update["host"] = smtp["host"]
+        if smtp.get("port"):
+            smtp_update["port"] = int(smtp["port"])
+        if smtp.get("login"):
+            smtp_update["username"] = smtp["login"]
+        if smtp.get("password"):
+            smtp_update["password"] = SecretStr(smtp["password"])
+        if extra.get("from_email"):
+            smtp_update["from_address"] = extra["from_email"]
+        ssl_off = str(extra.get("disable_ssl", "false")).lower() == "true"
+        tls_off = str(extra.get("disable_tls", "false")).lower() == "true"
+        smtp_update["security"] = (
+            "plain" if ssl_off and tls_off else ("starttls" if ssl_off else "tls")
+        )
+    try:
+        return Settings.model_validate(
+            settings.model_dump()
+            | {"llm": settings.llm.model_dump() | llm_update}
+            | {"smtp": settings.smtp.model_dump() | smtp_update}
+        )
+    except ValueError as exc:
+        raise ConfigError(f"invalid connection settings: {exc}") from exc

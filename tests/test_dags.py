@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -56,71 +57,230 @@ def test_dags_load_without_errors_and_quickly(airflow_home: Path) -> None:
     bag = load_dagbag()
     elapsed = time.monotonic() - started
     assert bag.import_errors == {}
-    assert "dyad_ingest" in bag.dags
-    print(f"DagBag parse of {len(bag.dags)} DAG(s): {elapsed:.2f} s")
-    assert elapsed < 5
+    assert set(bag.dags) == {"dyad_ingest", "dyad_digest", "dyad_backfill"}
+    print(f"DagBag parse of {len(bag.dags)} DAGs: {elapsed:.2f} s")
+    assert elapsed < 3
 
 
-def test_ingest_dag_shape(airflow_home: Path) -> None:
-    dag = load_dagbag().dags["dyad_ingest"]
-    assert set(dag.task_ids) == {"plan", "shards_of", "ingest_shard", "finish"}
+@pytest.mark.parametrize(
+    "dag_id, tasks, edges",
+    [
+        (
+            "dyad_ingest",
+            {"plan", "shards_of", "ingest_shard", "finish", "detect", "cluster", "summarize"},
+            {
+                ("plan", "shards_of"),
+                ("shards_of", "ingest_shard"),
+                ("plan", "ingest_shard"),
+                ("ingest_shard", "finish"),
+                ("plan", "finish"),
+                ("finish", "detect"),
+                ("detect", "cluster"),
+                ("cluster", "summarize"),
+            },
+        ),
+        (
+            "dyad_digest",
+            {"build", "render", "deliver", "record"},
+            {
+                ("build", "render"),
+                ("build", "deliver"),
+                ("render", "deliver"),
+                ("build", "record"),
+                ("deliver", "record"),
+            },
+        ),
+        (
+            "dyad_backfill",
+            {"reingest", "redetect", "resummarize"},
+            {("reingest", "redetect"), ("redetect", "resummarize")},
+        ),
+    ],
+)
+def test_dag_shape(
+    airflow_home: Path, dag_id: str, tasks: set[str], edges: set[tuple[str, str]]
+) -> None:
+    dag = load_dagbag().dags[dag_id]
+    assert set(dag.task_ids) == tasks
+    found = {(up, t.task_id) for t in dag.tasks for up in t.upstream_task_ids}
+    assert found == edges
     assert dag.tags and dag.doc_md and dag.max_active_runs == 1 and not dag.catchup
-    assert dag.get_task("ingest_shard").upstream_task_ids == {"plan", "shards_of"}
-    assert dag.get_task("finish").upstream_task_ids == {"plan", "ingest_shard"}
     for task in dag.tasks:
-        assert task.retries >= 1
+        assert task.retries >= 1 and task.on_failure_callback
+    if dag_id == "dyad_ingest":
+        assert dag.get_task("summarize").pool == "dyad_llm"
+        assert [o.name for o in dag.get_task("summarize").outlets] == ["dyad://stories"]
 
 
-def test_ingest_dag_runs_end_to_end(
+STORY = [
+    "India and Russia agreed on new reactors at Kudankulam during the foreign minister's visit to Moscow.",
+    "Subrahmanyam Jaishankar met Sergey Lavrov and discussed oil payments in national currencies.",
+    "Washington has criticised India's purchases of Russian crude oil.",
+]
+
+
+def serve_feeds(broken: bool) -> tuple[list[LoopbackServer], list[str]]:
+    servers = [LoopbackServer(), LoopbackServer(), LoopbackServer()]
+    urls = []
+    for n, srv in enumerate(servers[:2]):
+        items = [
+            {
+                "title": f"India and Russia sign reactor deal (outlet {n})",
+                "link": srv.url("/a"),
+                "guid": f"{n}-a",
+            },
+            {"title": f"Floods hit Kenya (outlet {n})", "link": srv.url("/b"), "guid": f"{n}-b"},
+        ]
+        srv.add("/feed", rss(items), content_type="application/rss+xml")
+        srv.add(
+            "/a",
+            article_html("India and Russia sign reactor deal", STORY),
+            content_type="text/html",
+        )
+        srv.add(
+            "/b",
+            article_html("Floods hit Kenya", ["Heavy rain fell in Garissa county for days."] * 3),
+            content_type="text/html",
+        )
+        urls.append(srv.url("/feed"))
+    if broken:
+        servers[2].add("/feed", "down", status=500)
+        urls.append(servers[2].url("/feed"))
+    return servers, urls
+
+
+def test_ingest_then_digest_end_to_end(
     airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    servers = [LoopbackServer(), LoopbackServer()]
+    import email
+    import json
+    import socket
+    from datetime import UTC, datetime, timedelta
+    from email import policy
+
+    import jsonschema
+    from aiosmtpd.controller import Controller
+
+    from pipeline.digest.model import DIGEST_SCHEMA_FILE
+    from tests.llm_server import FakeLLM
+    from tests.test_digest import Inbox
+
+    servers, urls = serve_feeds(broken=True)
+    llm = FakeLLM()
+    inbox = Inbox()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        smtp_port = sock.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
     try:
-        urls = []
-        for n, srv in enumerate(servers):
-            items = [
-                {"title": f"S{n} story {i}", "link": srv.url(f"/s{i}"), "guid": f"{n}-{i}"}
-                for i in range(3)
-            ]
-            srv.add("/feed", rss(items), content_type="application/rss+xml")
-            for i in range(3):
-                srv.add(
-                    f"/s{i}",
-                    article_html(
-                        f"S{n} story {i}",
-                        [
-                            "Talks between the two ministers "
-                            "covered trade and energy and a new agreement on border crossings."
-                        ]
-                        * 3,
-                    ),
-                    content_type="text/html",
-                )
-            urls.append(srv.url("/feed"))
         feeds = write_feeds(tmp_path / "feeds.yaml", urls)
-        monkeypatch.setenv("DYAD_DATA_DIR", str(tmp_path / "var"))
-        monkeypatch.setenv("DYAD_FEEDS_FILE", str(feeds))
-        monkeypatch.setenv("DYAD_HTTP__ALLOW_PRIVATE_NETWORKS", "true")
-        monkeypatch.setenv("DYAD_HTTP__PER_HOST_DELAY", "0")
-        monkeypatch.setenv("DYAD_FEEDS__SHARD_SIZE", "1")
-        monkeypatch.setenv("DYAD_EXTRACT__WORKERS", "1")
-        dag = load_dagbag().dags["dyad_ingest"]
-        run = dag.test(logical_date=None)
+        env = {
+            "DYAD_DATA_DIR": str(tmp_path / "var"),
+            "DYAD_FEEDS_FILE": str(feeds),
+            "DYAD_HTTP__ALLOW_PRIVATE_NETWORKS": "true",
+            "DYAD_HTTP__PER_HOST_DELAY": "0",
+            "DYAD_HTTP__RETRIES": "0",
+            "DYAD_FEEDS__SHARD_SIZE": "2",
+            "DYAD_EXTRACT__WORKERS": "1",
+            "DYAD_LLM__MAX_RETRIES": "0",
+            "DYAD_RECIPIENTS": json.dumps(
+                [
+                    {"address": "analyst@example.org"},
+                    {"address": "desk@example.org", "follow": ["IN-*"]},
+                    {"address": "africa@example.org", "follow": ["KE-*"]},
+                ]
+            ),
+            "AIRFLOW_CONN_DYAD_LLM": json.dumps(
+                {"conn_type": "openai", "host": llm.base_url, "password": "sk-test"}
+            ),
+            "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
+                {
+                    "conn_type": "smtp",
+                    "host": "127.0.0.1",
+                    "port": smtp_port,
+                    "extra": {
+                        "disable_ssl": True,
+                        "disable_tls": True,
+                        "from_email": "digest@dyad.example",
+                    },
+                }
+            ),
+        }
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        llm.script("500")  # the first story's call fails: the local summariser fills in
+        bag = load_dagbag()
+        run = bag.dags["dyad_ingest"].test(logical_date=None)
         assert run.state == "success"
+        assert len(llm.requests) == 1  # one story (two outlets), one call
+
         from pipeline.config import load_settings
         from pipeline.store.db import open_engine
 
         engine = open_engine(load_settings().effective_database_url)
         with engine.connect() as conn:
-            articles = conn.execute(
-                text("select status, count(*) from articles group by status")
-            ).all()
-            runs = conn.execute(text("select status, report from runs")).all()
+            stories = conn.execute(text("select dyad, article_count from stories")).all()
+            summary = conn.execute(text("select status, record from summaries")).one()
         engine.dispose()
-        assert dict(articles) == {"extracted": 6}
-        assert len(runs) == 1 and runs[0][0] == "success"
-        for srv in servers:
-            assert len(srv.hits("/feed")) == 1
+        assert stories == [("IN-RU", 2)] and summary[0] == "local"
+
+        day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+        conf = {"date": day, "days": 3}
+        run = bag.dags["dyad_digest"].test(logical_date=None, run_conf=conf)
+        assert run.state == "success"
+        record = json.loads((tmp_path / "var" / "digests" / day / f"digest-{day}.json").read_text())
+        jsonschema.validate(record, json.loads(DIGEST_SCHEMA_FILE.read_text()))
+        assert [d["dyad"] for d in record["dyads"]] == ["IN-RU"]
+        assert any("feed 2" in name for name in record["ledger"]["feeds_failed"])
+        assert record["ledger"]["summaries_local"] == 1
+        recipients = sorted(r for rcpts, _ in inbox.messages for r in rcpts)
+        assert recipients == [
+            "analyst@example.org",
+            "desk@example.org",
+        ]  # africa follows nothing new
+        message = email.message_from_bytes(inbox.messages[0][1], policy=policy.default)
+        assert "India" in message.get_body(("html",)).get_content()
+
+        run = bag.dags["dyad_digest"].test(logical_date=None, run_conf=conf)
+        assert run.state == "success" and len(inbox.messages) == 2  # never twice
+
+        llm.script()  # healthy now: the next ingest summarises the story with the model
+        run = bag.dags["dyad_ingest"].test(logical_date=None)
+        assert run.state == "success" and len(llm.requests) == 2
+        run = bag.dags["dyad_ingest"].test(logical_date=None)
+        assert run.state == "success" and len(llm.requests) == 2  # nothing new: no call
     finally:
+        controller.stop()
+        llm.close()
         for srv in servers:
             srv.close()
+
+
+def test_make_run_script_is_green_and_idempotent(tmp_path: Path) -> None:
+    """What `make run` runs: both DAGs over the offline sample through Airflow, twice."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "DYAD_"))}
+    env |= {"AIRFLOW_HOME": str(tmp_path / "airflow"), "DYAD_DATA_DIR": str(tmp_path / "var")}
+    script = Path(__file__).parent.parent / "scripts" / "airflow_sample.py"
+    outputs = []
+    for _ in range(2):
+        result = subprocess.run(
+            [sys.executable, str(script)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+        outputs.append(result.stdout)
+    for out in outputs:
+        assert "dyad_ingest: success; dyad_digest: success" in out
+        assert "61 articles, 6 feeds" in out
+    digests = tmp_path / "var" / "digests" / "2026-11-25"
+    assert len(list(digests.glob("*.eml"))) == 1
+    record = json.loads((digests / "digest-2026-11-25.json").read_text())
+    assert len(record["dyads"]) == 24

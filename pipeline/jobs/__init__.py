@@ -11,31 +11,46 @@ from pipeline.jobs.digest import (
     FORMATS,
     DeliveryReport,
     build_digest,
+    load_digest,
     send_digest,
     write_outputs,
 )
 from pipeline.jobs.ingest import (
     detect_articles,
+    detect_pending,
     finish_ingest,
     ingest_shard,
     plan_ingest,
+    record_airflow_failure,
+    reset_detection,
     run_ingest,
     start_ingest,
     utc_now,
 )
-from pipeline.jobs.summarize import SummarizeReport, summarize_stories
+from pipeline.jobs.summarize import (
+    ClusterReport,
+    SummarizeReport,
+    cluster_window,
+    summarize_stories,
+)
 from pipeline.records import IngestReport
 
 __all__ = [
     "FORMATS",
+    "ClusterReport",
     "DeliveryReport",
     "IngestReport",
     "SummarizeReport",
     "build_digest",
+    "cluster_window",
     "detect_articles",
+    "detect_pending",
     "finish_ingest",
     "ingest_shard",
+    "load_digest",
     "plan_ingest",
+    "record_airflow_failure",
+    "reset_detection",
     "run_ingest",
     "send_digest",
     "start_ingest",

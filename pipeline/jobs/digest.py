@@ -232,3 +232,17 @@ def send_digest(
     finally:
         engine.dispose()
     return DeliveryReport(digest_id=digest.id, results=tuple(results))
+
+
+def load_digest(settings: Settings, digest_id: str) -> Digest:
+    """A stored digest by id (raises ``StoreError`` when there is none)."""
+    from pipeline.errors import StoreError
+
+    engine = open_engine(settings.effective_database_url)
+    try:
+        record = repo.digest_record(engine, digest_id)
+    finally:
+        engine.dispose()
+    if record is None:
+        raise StoreError("no such digest", item=digest_id)
+    return Digest.model_validate(record)

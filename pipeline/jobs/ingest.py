@@ -115,8 +115,10 @@ def ingest_shard(
     client: HttpClient | None = None,
     clock: Callable[[], datetime] = utc_now,
     progress: Progress = _noop,
+    detect: bool = True,
 ) -> ShardReport:
-    """Poll the shard's feeds, store their entries, then extract their new articles' pages.
+    """Poll the shard's feeds, store their entries, then extract their new articles' pages
+    (and, unless ``detect`` is off because a separate step does it, run detection on them).
 
     Never raises for a single feed or article: those failures are stored and reported.
     Raises ``StoreError`` / ``SchemaMismatch`` only when the store itself cannot be opened.
@@ -140,9 +142,11 @@ def ingest_shard(
             counts = _extract_pending(ctx, [f.id for f in feeds])
             stage_seconds["articles"] = round(time.monotonic() - started, 3)
 
-            started = time.monotonic()
-            detection = detect_articles(engine, [f.id for f in feeds])
-            stage_seconds["detect"] = round(time.monotonic() - started, 3)
+            detection = DetectionCounts()
+            if detect:
+                started = time.monotonic()
+                detection = detect_articles(engine, [f.id for f in feeds])
+                stage_seconds["detect"] = round(time.monotonic() - started, 3)
     finally:
         if own_client:
             http.close()
@@ -352,6 +356,15 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
         ctx.progress("articles", 0)
 
 
+def detect_pending(settings: Settings) -> DetectionCounts:
+    """Detection over every article whose text or gazetteer changed (the DAG's detect step)."""
+    engine = open_engine(settings.effective_database_url)
+    try:
+        return detect_articles(engine)
+    finally:
+        engine.dispose()
+
+
 def detect_articles(engine: Engine, feed_ids: Sequence[int] | None = None) -> DetectionCounts:
     """Run detection on articles whose text is new or whose gazetteer changed; store results."""
     gazetteer = load_gazetteer()
@@ -415,3 +428,43 @@ def run_ingest(
     everything = FeedShard(index=0, feed_urls=tuple(u for s in shards for u in s.feed_urls))
     report = ingest_shard(settings, everything, run_id, clock=clock, progress=progress)
     return finish_ingest(settings, run_id, started_at, [report], clock)
+
+
+def record_airflow_failure(
+    settings: Settings,
+    *,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    error: str,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Store a failed Airflow task as a failed run (``dyad status`` lists it)."""
+    engine = open_engine(settings.effective_database_url)
+    try:
+        now = clock()
+        rid = f"airflow-{dag_id}-{run_id}-{task_id}"[:64]
+        repo.start_run(engine, "airflow", now, rid)
+        repo.finish_run(
+            engine,
+            rid,
+            now,
+            "failed",
+            {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "error": error[:2000]},
+        )
+        repo.record_failure(
+            engine, rid, "airflow", DyadError(error[:2000], item=f"{dag_id}.{task_id}"), now
+        )
+    finally:
+        engine.dispose()
+
+
+def reset_detection(
+    settings: Settings, since: datetime, until: datetime, feed_url: str | None = None
+) -> int:
+    """Mark the articles first seen in [since, until] (of one feed, or all) for re-detection."""
+    engine = open_engine(settings.effective_database_url)
+    try:
+        return repo.reset_detection(engine, since, until, feed_url)
+    finally:
+        engine.dispose()

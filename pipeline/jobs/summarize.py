@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,7 @@ from pipeline.config import Settings
 from pipeline.detect import load_gazetteer, pair_terms
 from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError
 from pipeline.jobs.ingest import utc_now
-from pipeline.records import Record
+from pipeline.records import Record, Story
 from pipeline.store import stories as repo
 from pipeline.store.db import open_engine
 from pipeline.summarize import PROMPT_VERSION, StoryInput, StorySummarizer, SummaryStatus
@@ -70,17 +70,68 @@ def _is_current(
     return status in FINAL_WITH_MODEL or (local_only and status == SummaryStatus.LOCAL)
 
 
-def summarize_stories(
+class ClusterReport(Record):
+    """What clustering found: the window's stories and which of them changed."""
+
+    articles: int
+    story_ids: tuple[str, ...]
+    changed: tuple[str, ...] = Field(description="new stories, or stories whose articles changed")
+
+
+def cluster_window(
     settings: Settings,
     *,
     since: datetime | None = None,
     until: datetime | None = None,
     clock: Callable[[], datetime] = utc_now,
+) -> ClusterReport:
+    """Cluster the bilateral articles first seen in [since, until] (default: the last 7 days)
+    into stories, store them, and say which are new or changed."""
+    now = clock()
+    until, since = until or now, since or now - timedelta(days=7)
+    engine = open_engine(settings.effective_database_url)
+    try:
+        articles = repo.bilateral_articles(engine, since, until)
+        stories = _cluster(settings, articles)
+        before = repo.story_hashes(engine, [s.id for s in stories])
+        repo.save_stories(engine, stories, now)
+    finally:
+        engine.dispose()
+    changed = tuple(s.id for s in stories if before.get(s.id) != s.content_hash)
+    return ClusterReport(
+        articles=len(articles), story_ids=tuple(s.id for s in stories), changed=changed
+    )
+
+
+def _cluster(settings: Settings, articles: list[repo.BilateralArticle]) -> list[Story]:
+    return cluster_stories(
+        [
+            ClusterInput(
+                a.id, a.dyad, a.seen_at, a.text, a.outlet, a.canonical_url, a.actor, a.target
+            )
+            for a in articles
+        ],
+        window=timedelta(hours=settings.cluster.window_hours),
+        similarity=settings.cluster.similarity,
+        num_perm=settings.cluster.num_perm,
+    )
+
+
+def summarize_stories(
+    settings: Settings,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    story_ids: Sequence[str] | None = None,
+    clock: Callable[[], datetime] = utc_now,
     chat: OpenAIChat | None = None,
     run_id: str | None = None,
+    force: bool = False,
 ) -> SummarizeReport:
-    """Cluster the bilateral articles first seen in [since, until] (default: the last 7 days)
-    into stories and bring every story's summary up to date. Never raises for one story."""
+    """Bring the summaries of stories up to date: the stories given by id (already clustered,
+    e.g. by the DAG's cluster step), or else those clustered now from the bilateral articles
+    first seen in [since, until] (default: the last 7 days). ``force`` ignores stored summaries
+    and the cache (a backfill with a new model). Never raises for one story."""
     started = time.monotonic()
     now = clock()
     until = until or now
@@ -95,27 +146,24 @@ def summarize_stories(
     cost = 0.0
     deferred_reason: str | None = None
     try:
-        articles = repo.bilateral_articles(engine, since, until)
-        stories = cluster_stories(
-            [
-                ClusterInput(
-                    a.id, a.dyad, a.seen_at, a.text, a.outlet, a.canonical_url, a.actor, a.target
-                )
-                for a in articles
-            ],
-            window=timedelta(hours=settings.cluster.window_hours),
-            similarity=settings.cluster.similarity,
-            num_perm=settings.cluster.num_perm,
-        )
-        repo.save_stories(engine, stories, now)
+        if story_ids is None:
+            found = repo.bilateral_articles(engine, since, until)
+            stories = _cluster(settings, found)
+            repo.save_stories(engine, stories, now)
+            article_count = len(found)
+        else:
+            stories = repo.load_stories(engine, story_ids)
+            article_count = sum(len(s.article_ids) for s in stories)
         summarizer.state.tokens_today = repo.tokens_used_since(engine, repo.start_of_day(now))
         for story in stories:
             existing = repo.current_summary(engine, story.id)
-            if _is_current(existing, story.content_hash, summarizer.model_name, local_only):
+            if not force and _is_current(
+                existing, story.content_hash, summarizer.model_name, local_only
+            ):
                 unchanged += 1
                 continue
             key = repo.cache_key(summarizer.model_name, PROMPT_VERSION, story.content_hash)
-            hit = repo.cached_record(engine, key) if not local_only else None
+            hit = repo.cached_record(engine, key) if not (local_only or force) else None
             if hit is not None:
                 repo.save_summary(
                     engine,
@@ -169,7 +217,7 @@ def summarize_stories(
     return SummarizeReport(
         since=since,
         until=until,
-        articles=len(articles),
+        articles=article_count,
         stories=len(stories),
         unchanged=unchanged,
         cached=cached,

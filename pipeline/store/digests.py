@@ -207,3 +207,9 @@ def deliveries(engine: Engine, digest_id: str | None = None) -> list[dict[str, A
     stmt = stmt.where(DeliveryRow.digest_id == digest_id) if digest_id else stmt.limit(50)
     with engine.connect() as conn:
         return [dict(r) for r in conn.execute(stmt).mappings().all()]
+
+
+def digest_record(engine: Engine, digest_id: str) -> dict[str, Any] | None:
+    """The stored record of one digest, or None."""
+    with engine.connect() as conn:
+        return conn.execute(select(DigestRow.record).where(DigestRow.id == digest_id)).scalar()

@@ -542,3 +542,19 @@ def save_detection(engine: Engine, article_id: int, detection: DyadDetection) ->
                 gazetteer_version=detection.gazetteer_version,
             )
         )
+
+
+def reset_detection(engine: Engine, since: datetime, until: datetime, feed_url: str | None) -> int:
+    """Clear the gazetteer version of articles first seen in [since, until] (optionally of one
+    feed) so detection runs on them again; returns how many."""
+    stmt = update(Article).where(Article.first_seen_at >= since, Article.first_seen_at <= until)
+    if feed_url:
+        stmt = stmt.where(
+            Article.id.in_(
+                select(Entry.article_id)
+                .join(Feed, Feed.id == Entry.feed_id)
+                .where(Feed.url == feed_url)
+            )
+        )
+    with engine.begin() as conn:
+        return conn.execute(stmt.values(gazetteer_version=None)).rowcount

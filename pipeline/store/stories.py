@@ -232,3 +232,39 @@ def usage_summary(engine: Engine, since: datetime) -> dict[str, Any]:
 def start_of_day(now: datetime) -> datetime:
     """Midnight UTC of ``now``'s day."""
     return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def story_hashes(engine: Engine, story_ids: Sequence[str]) -> dict[str, str]:
+    """The stored content hash of each of these stories (missing ones are absent)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(StoryRow.id, StoryRow.content_hash).where(StoryRow.id.in_(list(story_ids)))
+        )
+        return {r.id: r.content_hash for r in rows}
+
+
+def load_stories(engine: Engine, story_ids: Sequence[str]) -> list[Story]:
+    """Stories by id, rebuilt from the store (their articles via ``articles.story_id``)."""
+    with engine.connect() as conn:
+        rows = (
+            conn.execute(select(StoryRow).where(StoryRow.id.in_(list(story_ids)))).mappings().all()
+        )
+        members: dict[str, list[int]] = {}
+        for article_id, story_id in conn.execute(
+            select(Article.id, Article.story_id).where(Article.story_id.in_(list(story_ids)))
+        ):
+            members.setdefault(str(story_id), []).append(article_id)
+    return [
+        Story(
+            id=r["id"],
+            dyad=r["dyad"],
+            article_ids=tuple(sorted(members.get(r["id"], []))),
+            outlets=tuple(r["outlets"] or ()),
+            first_seen=r["first_seen"],
+            last_seen=r["last_seen"],
+            content_hash=r["content_hash"],
+            actor=r["actor"],
+            target=r["target"],
+        )
+        for r in sorted(rows, key=lambda r: (r["last_seen"], r["id"]), reverse=True)
+    ]

@@ -1,0 +1,60 @@
+"""Shared wiring for the DAGs in dags/ (no business logic): settings from Airflow Connections, the
+failure callback, and the Asset. Installed with the project (beside pipeline/), because Airflow 3
+does not put the dags folder on sys.path. pipeline/ never imports this package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+from airflow.sdk import Asset
+
+STORIES = Asset("dyad://stories")
+LLM_POOL = "dyad_llm"
+
+
+def _connection(conn_id: str) -> dict[str, Any] | None:
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = Connection.get(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return {
+        "host": conn.host,
+        "port": conn.port,
+        "login": conn.login,
+        "password": conn.password,
+        "extra": conn.extra_dejson,
+    }
+
+
+def dyad_settings() -> Any:
+    """Dyad's settings (DYAD_* variables, DYAD_CONFIG), with the ``dyad_llm`` and
+    ``smtp_default`` Connections applied when they exist."""
+    from pipeline.config import load_settings, with_connections
+
+    return with_connections(
+        load_settings(), llm=_connection("dyad_llm"), smtp=_connection("smtp_default")
+    )
+
+
+def record_failure(context: dict[str, Any]) -> None:
+    """on_failure_callback: store the failed task where ``dyad status`` shows it."""
+    from pipeline.errors import DyadError
+    from pipeline.jobs import record_airflow_failure
+
+    ti = context.get("ti") or context.get("task_instance")
+    run = context.get("dag_run")
+    exception = context.get("exception")
+    # The callback must never raise; the task log keeps the original error.
+    with contextlib.suppress(DyadError):
+        record_airflow_failure(
+            dyad_settings(),
+            dag_id=getattr(run, "dag_id", "?"),
+            run_id=getattr(run, "run_id", "?"),
+            task_id=getattr(ti, "task_id", "?"),
+            error=f"{type(exception).__name__}: {exception}" if exception else "failed",
+        )

@@ -17,7 +17,8 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from dyad_airflow import LLM_POOL, dyad_settings, record_failure
+
+from dyad_airflow import LLM_POOL, LLM_QUEUE, dyad_settings, record_failure
 
 
 @dag(
@@ -79,7 +80,7 @@ def dyad_backfill() -> None:
         counts = jobs.detect_pending(settings)
         return {"marked": marked, "checked": counts.checked, "bilateral": counts.bilateral}
 
-    @task(pool=LLM_POOL)
+    @task(pool=LLM_POOL, queue=LLM_QUEUE)
     def resummarize(detected: dict[str, Any]) -> dict[str, Any]:
         """Re-cluster the range and update its summaries."""
         from pipeline import jobs

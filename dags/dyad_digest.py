@@ -2,7 +2,8 @@
 ### dyad_digest: the morning digest, built, rendered and mailed exactly once (daily)
 
 Runs at `DYAD_DIGEST__SEND_TIME` (HH:MM, default 07:00) in `DYAD_DIGEST__TIMEZONE` (default
-UTC), the same variables Dyad's settings read. Also runnable by hand with the Params below.
+UTC), the same variables Dyad's settings read (`DYAD_DIGEST_SCHEDULE=none`: manual runs
+only). Also runnable by hand with the Params below.
 
 1. **build**: the digest for the date (param, else the run's date in the digest time zone):
    the stories of the window before the send time, grouped by country pair, with trends and the
@@ -25,6 +26,7 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+
 from dyad_airflow import dyad_settings, record_failure
 
 _HOUR, _MINUTE = os.environ.get("DYAD_DIGEST__SEND_TIME", "07:00").split(":")

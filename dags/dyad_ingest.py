@@ -15,7 +15,7 @@ Per-feed, per-article and per-story failures are stored by the pipeline (`dyad s
 retried by Airflow; retries here are for run-level failures (database unreachable, ...). Only
 ids, shards and small reports travel through XCom. Settings: `DYAD_*` variables on the workers
 (or `DYAD_CONFIG`), plus the `dyad_llm` Connection. Schedule: `DYAD_INGEST_SCHEDULE` (cron or
-preset, default `@hourly`).
+preset, default `@hourly`; `none` for manual runs only).
 """
 
 from __future__ import annotations
@@ -27,12 +27,15 @@ from typing import Any
 
 import pendulum
 from airflow.sdk import Param, dag, get_current_context, task
-from dyad_airflow import LLM_POOL, STORIES, dyad_settings, record_failure
+
+from dyad_airflow import LLM_POOL, LLM_QUEUE, STORIES, dyad_settings, record_failure
+
+_SCHEDULE = os.environ.get("DYAD_INGEST_SCHEDULE", "@hourly")  # "none": manual runs only
 
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=os.environ.get("DYAD_INGEST_SCHEDULE", "@hourly"),
+    schedule=None if _SCHEDULE.lower() == "none" else _SCHEDULE,
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -125,7 +128,7 @@ def dyad_ingest() -> None:
         report = jobs.cluster_window(dyad_settings())
         return {"stories": list(report.story_ids), "changed": list(report.changed)}
 
-    @task(pool=LLM_POOL, outlets=[STORIES])
+    @task(pool=LLM_POOL, queue=LLM_QUEUE, outlets=[STORIES])
     def summarize(clustered: dict[str, Any]) -> dict[str, Any]:
         """Summarise the stories; skipped (no Asset event) when nothing changed."""
         from airflow.sdk.exceptions import AirflowSkipException

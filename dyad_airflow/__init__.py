@@ -6,12 +6,22 @@ does not put the dags folder on sys.path. pipeline/ never imports this package.
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 from typing import Any
 
 from airflow.sdk import Asset
 
 STORIES = Asset("dyad://stories")
 LLM_POOL = "dyad_llm"
+# Celery queue for the tasks that call the LLM (a dedicated worker can serve it); parse-time.
+LLM_QUEUE = os.environ.get("DYAD_LLM_QUEUE", "default")
+
+
+def worker_name() -> str:
+    """``[core] hostname_callable`` for Dyad's workers: ``DYAD_WORKER_NAME`` when set (several
+    workers in one host or in containers stay distinguishable in the UI), else the FQDN."""
+    return os.environ.get("DYAD_WORKER_NAME") or socket.getfqdn()
 
 
 def _connection(conn_id: str) -> dict[str, Any] | None:

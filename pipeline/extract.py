@@ -226,14 +226,37 @@ _ERRORS: dict[str, type[ExtractError]] = {
 }
 
 
+def _allow_children() -> bool:
+    """Let this process start extraction workers even when it runs as a daemonic one.
+
+    Celery's prefork workers are daemonic, and an Airflow task runs in a process forked from
+    one, so multiprocessing refuses to start children there ("daemonic processes are not allowed
+    to have children"). The rule protects children from parents killed without cleanup; our
+    pool is always closed (context manager), and Airflow's supervisor ends the task's whole
+    process group on timeout, so the extractor workers never outlive the task. Returns whether
+    the process was daemonic.
+    """
+    process = multiprocessing.current_process()
+    if not process.daemon:
+        return False
+    process._config["daemon"] = False  # type: ignore[attr-defined]
+    return True
+
+
 class ExtractorPool:
     """Worker processes that extract pages under a wall-clock and a memory limit."""
 
     def __init__(self, settings: ExtractSettings) -> None:
         self.settings = settings
         workers = settings.workers or (os.cpu_count() or 1)
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["pipeline.extract"])
+        context: multiprocessing.context.BaseContext
+        if _allow_children():
+            # Inside a Celery worker: the forkserver cannot be started from here (it would have
+            # to pickle the worker's process identity), so workers are forked directly.
+            context = multiprocessing.get_context("fork")
+        else:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["pipeline.extract"])
         self._pool = pebble.ProcessPool(
             max_workers=workers,
             max_tasks=500,

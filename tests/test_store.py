@@ -148,3 +148,86 @@ def test_nul_bytes_never_reach_the_database(db_url: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(text("select title from articles")).scalar() == "badtitle"
     engine.dispose()
+
+
+def test_migrations_upgrade_from_the_first_revision(db_url: str) -> None:
+    from pipeline.store.db import current_revision
+
+    engine = create_store_engine(db_url)
+    upgrade(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into feeds (url, name, tags, enabled, consecutive_failures, "
+                "moved_count) values ('https://a.example/f', 'A', '[]', true, 0, 0)"
+            )
+        )
+    upgrade(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        assert conn.execute(text("select name from feeds")).scalar() == "A"
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_two_senders_never_both_claim_a_delivery(db_url: str) -> None:
+    from pipeline.store.digests import claim_delivery
+
+    engine = open_engine(db_url)
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def sender() -> None:
+        barrier.wait()
+        results.append(
+            claim_delivery(engine, "digest-2026-11-25", "a@example.org", "<m@x>", NOW, force=False)
+        )
+
+    threads = [threading.Thread(target=sender) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    engine.dispose()
+    assert results.count(True) == 1
+
+
+def test_an_over_long_field_fails_alone(db_url: str) -> None:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = open_engine(db_url)
+    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = repo.load_feeds(engine)
+    repo.store_entry(engine, feed.id, entry(1), NOW)
+    too_long = entry(2).model_copy(update={"guid": "g" * 5000})
+    try:
+        repo.store_entry(engine, feed.id, too_long, NOW)
+        stored_long = True
+    except SQLAlchemyError:
+        stored_long = False  # PostgreSQL enforces the column length; SQLite does not
+    repo.store_entry(engine, feed.id, entry(3), NOW)
+    counts = repo.table_counts(engine)
+    engine.dispose()
+    assert counts["articles"] == (3 if stored_long else 2)
+    if "postgresql" in db_url:
+        assert not stored_long
+
+
+def test_a_dropped_connection_is_replaced(db_url: str) -> None:
+    if "postgresql" not in db_url:
+        pytest.skip("connection drops are a server-side event (PostgreSQL only)")
+    engine = open_engine(db_url)
+    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:  # kill every other session of this database
+        conn.execute(
+            text(
+                "select pg_terminate_backend(pid) from pg_stat_activity "
+                "where datname = current_database() and pid <> pg_backend_pid()"
+            )
+        )
+    admin.dispose()
+    (feed,) = repo.load_feeds(engine)  # pool_pre_ping notices and reconnects
+    assert repo.store_entry(engine, feed.id, entry(1), NOW).outcome == "new"
+    engine.dispose()

@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +285,73 @@ def test_make_run_script_is_green_and_idempotent(tmp_path: Path) -> None:
     assert len(list(digests.glob("*.eml"))) == 1
     record = json.loads((digests / "digest-2026-11-25.json").read_text())
     assert len(record["dyads"]) == 24
+
+
+def test_backfill_redetects_and_resummarizes_a_range(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import text as sql
+
+    servers, urls = serve_feeds(broken=False)
+    try:
+        feeds = write_feeds(tmp_path / "feeds.yaml", urls)
+        for key, value in {
+            "DYAD_DATA_DIR": str(tmp_path / "var"),
+            "DYAD_FEEDS_FILE": str(feeds),
+            "DYAD_HTTP__ALLOW_PRIVATE_NETWORKS": "true",
+            "DYAD_HTTP__PER_HOST_DELAY": "0",
+            "DYAD_EXTRACT__WORKERS": "1",
+        }.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AIRFLOW_CONN_DYAD_LLM", raising=False)
+        bag = load_dagbag()
+        assert bag.dags["dyad_ingest"].test(logical_date=None).state == "success"
+        today = datetime.now(UTC).date()
+        conf = {
+            "since": (today - timedelta(days=1)).isoformat(),
+            "until": today.isoformat(),
+            "force": True,
+        }
+        assert bag.dags["dyad_backfill"].test(logical_date=None, run_conf=conf).state == "success"
+        from pipeline.config import load_settings
+        from pipeline.store.db import open_engine
+
+        engine = open_engine(load_settings().effective_database_url)
+        with engine.connect() as conn:
+            versions = conn.execute(
+                sql("select count(*) from articles where gazetteer_version is null")
+            ).scalar()
+            summaries = conn.execute(sql("select count(*) from summaries")).scalar()
+        engine.dispose()
+        assert versions == 0 and summaries == 1
+    finally:
+        for srv in servers:
+            srv.close()
+
+
+def test_failure_callback_records_the_failed_task(tmp_path: Path) -> None:
+    from pipeline.config import load_settings
+    from pipeline.jobs import record_airflow_failure
+    from pipeline.store.db import open_engine
+    from pipeline.store.status import status_report
+
+    settings = load_settings(None, data_dir=tmp_path / "var")
+    record_airflow_failure(
+        settings,
+        dag_id="dyad_ingest",
+        run_id="manual__1",
+        task_id="plan",
+        error="StoreError: database unreachable",
+    )
+    engine = open_engine(settings.effective_database_url)
+    from pipeline.jobs import utc_now
+
+    report = status_report(engine, utc_now(), timedelta(days=7))
+    engine.dispose()
+    assert report["Recent runs"][0]["status"] == "failed"
+    assert report["Recent runs"][0]["kind"] == "airflow"
+    assert ("airflow", "error") in {
+        (f["stage"], f["kind"]) for f in report["Failures in the last 7 days"]
+    }

@@ -16,43 +16,29 @@ import json
 import statistics
 import sys
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.detect import detect_dyads, load_gazetteer  # noqa: E402
-from tests.devset import load_dev_set  # noqa: E402
+from tests.devset import evaluate, load_dev_set  # noqa: E402
 
 SHARED = ROOT.parent / "shared"
 
 
 def quality() -> None:
     items = load_dev_set()
-    tp = fp = fn = pair_ok = 0
-    per_rule: dict[str, list[bool]] = defaultdict(list)
-    for item in items:
-        result = detect_dyads(item.title, item.text)
-        correct = result.countries == item.pair if item.pair else not result.bilateral
-        per_rule[item.rule].append(correct)
-        if item.pair and result.bilateral:
-            tp += 1
-            pair_ok += result.countries == item.pair
-        elif item.pair:
-            fn += 1
-        elif result.bilateral:
-            fp += 1
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
-    f1 = 2 * precision * recall / (precision + recall)
+    metrics = evaluate(items)
     positives = sum(1 for i in items if i.pair)
     print(f"Labelled set: {len(items)} items ({positives} bilateral, {len(items) - positives} not)")
     print(
-        f"  precision {precision:.3f}  recall {recall:.3f}  F1 {f1:.3f}  "
-        f"pair accuracy {pair_ok / tp:.3f}  (targets: recall >= 0.95, precision >= 0.85, "
-        f"pair >= 0.95)"
+        f"  precision {metrics['precision']:.3f}  recall {metrics['recall']:.3f}  "
+        f"F1 {metrics['f1']:.3f}  pair accuracy {metrics['pair_accuracy']:.3f}  "
+        "(targets: recall >= 0.95, precision >= 0.85, pair >= 0.95)"
     )
-    misses = {rule: f"{sum(v)}/{len(v)}" for rule, v in sorted(per_rule.items()) if not all(v)}
+    misses = {r: f"{sum(v)}/{len(v)}" for r, v in sorted(metrics["per_rule"].items()) if not all(v)}
     print(f"  rules with errors: {misses or 'none'}")
 
 

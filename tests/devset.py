@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -39,3 +41,33 @@ def load_dev_set() -> list[LabelledItem]:
         for s in stories
     ]
     return items
+
+
+def evaluate(items: list[LabelledItem] | None = None) -> dict[str, Any]:
+    """Precision, recall, F1 and pair accuracy of ``detect_dyads`` on the labelled items, and
+    per rule how many items it got right."""
+    from pipeline.detect import detect_dyads
+
+    items = items if items is not None else load_dev_set()
+    tp = fp = fn = pair_ok = 0
+    per_rule: dict[str, list[bool]] = defaultdict(list)
+    for item in items:
+        result = detect_dyads(item.title, item.text)
+        per_rule[item.rule].append(
+            result.countries == item.pair if item.pair else not result.bilateral
+        )
+        if item.pair and result.bilateral:
+            tp += 1
+            pair_ok += result.countries == item.pair
+        elif item.pair:
+            fn += 1
+        elif result.bilateral:
+            fp += 1
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / (precision + recall),
+        "pair_accuracy": pair_ok / tp,
+        "per_rule": dict(per_rule),
+    }

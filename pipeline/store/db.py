@@ -17,7 +17,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
 
 from pipeline.errors import SchemaMismatch, StoreError
 
@@ -98,6 +99,11 @@ def open_engine(url: str) -> Engine:
         f"database is at revision {current}, this Dyad needs {head}: run 'dyad db upgrade'",
         item=_safe(url),
     )
+
+
+def upsert_insert(conn: Connection, table: Any) -> Any:
+    """An INSERT for ``table`` that supports ON CONFLICT on both SQLite and PostgreSQL."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def _safe(url: str) -> str:

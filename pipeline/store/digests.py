@@ -12,9 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
+from pipeline.store.db import upsert_insert
 from pipeline.store.models import (
     Article,
     DeliveryRow,
@@ -25,10 +24,6 @@ from pipeline.store.models import (
     StoryRow,
     SummaryRow,
 )
-
-
-def _insert(conn: Connection, table: Any) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
 
 
 def stories_in_window(engine: Engine, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -125,7 +120,7 @@ def save_digest(
     }
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, DigestRow)
+            upsert_insert(conn, DigestRow)
             .values(id=digest_id, **values)
             .on_conflict_do_update(index_elements=["id"], set_=values)
         )
@@ -156,7 +151,7 @@ def claim_delivery(
     allowed = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, DeliveryRow)
+            upsert_insert(conn, DeliveryRow)
             .values(
                 digest_id=digest_id,
                 recipient=recipient,

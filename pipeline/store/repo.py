@@ -15,8 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 
 from pipeline.errors import DyadError
 from pipeline.records import (
@@ -28,13 +26,8 @@ from pipeline.records import (
     FeedStatus,
     FeedValidators,
 )
+from pipeline.store.db import upsert_insert
 from pipeline.store.models import Article, Entry, Failure, Feed, Run
-
-
-def _insert(conn: Connection, table: Any) -> Any:
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
 
 # ---------------------------------------------------------------- feeds
 
@@ -49,7 +42,7 @@ def sync_feeds(engine: Engine, specs: Iterable[FeedSpec]) -> None:
                 "language": spec.language,
                 "enabled": spec.enabled,
             }
-            stmt = _insert(conn, Feed).values(
+            stmt = upsert_insert(conn, Feed).values(
                 url=spec.url, consecutive_failures=0, moved_count=0, **values
             )
             conn.execute(stmt.on_conflict_do_update(index_elements=["url"], set_=values))
@@ -247,7 +240,7 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
         if article is None:
             status = "pending" if entry.link else ("fallback" if text else "failed")
             inserted = conn.execute(
-                _insert(conn, Article)
+                upsert_insert(conn, Article)
                 .values(
                     canonical_url=key,
                     url=entry.canonical_url,
@@ -284,7 +277,7 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
         ).first()
         if existing is None:
             conn.execute(
-                _insert(conn, Entry)
+                upsert_insert(conn, Entry)
                 .values(
                     feed_id=feed_id,
                     entry_key=entry.entry_key,
@@ -434,7 +427,7 @@ def start_run(engine: Engine, kind: str, now: datetime, run_id: str | None = Non
     run_id = run_id or f"{kind}-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, Run)
+            upsert_insert(conn, Run)
             .values(id=run_id, kind=kind, started_at=now, status="running")
             .on_conflict_do_nothing(index_elements=["id"])
         )
@@ -464,7 +457,7 @@ def record_failure(
     """Store one per-item failure where ``dyad status`` and reports can show it."""
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, Failure).values(
+            upsert_insert(conn, Failure).values(
                 run_id=run_id,
                 stage=stage,
                 item=(item or error.item or "")[:2048],

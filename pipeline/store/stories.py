@@ -9,11 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from pipeline.records import Story, StoryArticle
+from pipeline.store.db import upsert_insert
 from pipeline.store.models import (
     Article,
     Entry,
@@ -25,8 +24,14 @@ from pipeline.store.models import (
 )
 
 
-def _insert(conn: Connection, table: Any) -> Any:
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+def _first_outlet() -> Any:
+    """Subquery: each article's outlet (the first feed name that listed it)."""
+    return (
+        select(Entry.article_id, func.min(Feed.name).label("outlet"))
+        .join(Feed, Feed.id == Entry.feed_id)
+        .group_by(Entry.article_id)
+        .subquery()
+    )
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,7 @@ class BilateralArticle:
 
 def bilateral_articles(engine: Engine, since: datetime, until: datetime) -> list[BilateralArticle]:
     """Bilateral articles first seen (or published) in [since, until], with their outlet."""
-    outlet = (
-        select(Entry.article_id, func.min(Feed.name).label("outlet"))
-        .join(Feed, Feed.id == Entry.feed_id)
-        .group_by(Entry.article_id)
-        .subquery()
-    )
+    outlet = _first_outlet()
     stmt = (
         select(Article, outlet.c.outlet)
         .outerjoin(outlet, outlet.c.article_id == Article.id)
@@ -91,7 +91,7 @@ def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> Non
                 "updated_at": now,
             }
             conn.execute(
-                _insert(conn, StoryRow)
+                upsert_insert(conn, StoryRow)
                 .values(id=story.id, **values)
                 .on_conflict_do_update(index_elements=["id"], set_=values)
             )
@@ -102,12 +102,7 @@ def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> Non
 
 def story_articles(engine: Engine, story: Story) -> list[StoryArticle]:
     """The member articles of a story with their text and first outlet, oldest first."""
-    outlet = (
-        select(Entry.article_id, func.min(Feed.name).label("outlet"))
-        .join(Feed, Feed.id == Entry.feed_id)
-        .group_by(Entry.article_id)
-        .subquery()
-    )
+    outlet = _first_outlet()
     stmt = (
         select(Article, outlet.c.outlet)
         .outerjoin(outlet, outlet.c.article_id == Article.id)
@@ -164,13 +159,13 @@ def save_summary(
     }
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, SummaryRow)
+            upsert_insert(conn, SummaryRow)
             .values(story_id=record["story_id"], **values)
             .on_conflict_do_update(index_elements=["story_id"], set_=values)
         )
         if cache_key_value:
             conn.execute(
-                _insert(conn, LLMCacheRow)
+                upsert_insert(conn, LLMCacheRow)
                 .values(key=cache_key_value, record=record, created_at=now)
                 .on_conflict_do_update(index_elements=["key"], set_={"record": record})
             )
@@ -183,7 +178,7 @@ def record_llm_usage(
     usage = record.get("usage") or {}
     with engine.begin() as conn:
         conn.execute(
-            _insert(conn, LLMCallRow).values(
+            upsert_insert(conn, LLMCallRow).values(
                 run_id=run_id,
                 story_id=record["story_id"],
                 model=record["model"],

@@ -358,3 +358,23 @@ def test_email_html_fits_the_screen_in_chromium(
         check=True,
     )
     assert "<title>fits</title>" in result.stdout, result.stdout[:300]
+
+
+def test_a_crash_after_the_server_accepted_is_not_resent(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    """E4: the row is left "sending" (server accepted, commit lost): no automatic resend."""
+    from pipeline.deliver import message_id
+    from pipeline.store.digests import claim_delivery
+
+    inbox, port = smtp
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": "analyst@example.org"}])
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    engine = open_engine(settings.effective_database_url)
+    mid = message_id(digest.id, "analyst@example.org", "dyad.example")
+    assert claim_delivery(engine, digest.id, "analyst@example.org", mid, NOW, force=False)
+    engine.dispose()  # ... and the process dies before marking it sent
+    report = jobs.send_digest(settings, digest)
+    assert report.count("already_sent") == 1 and inbox.messages == []
+    assert jobs.send_digest(settings, digest, force=True).count("sent") == 1
+    assert len(inbox.messages) == 1

@@ -8,7 +8,7 @@ import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
 from typing import Any
@@ -213,6 +213,15 @@ def test_mail_exactly_once_per_recipient_and_force(
     assert (
         message["Message-ID"].startswith("<digest-2026-11-25.") and "\n" not in message["Subject"]
     )
+    from pipeline.store.status import status_report
+
+    engine = open_engine(settings.effective_database_url)
+    shown = status_report(engine, NOW, timedelta(days=7))["Last deliveries"]
+    engine.dispose()
+    assert {(d["recipient"], d["status"]) for d in shown} == {
+        ("analyst@example.org", "sent"),
+        ("desk@example.org", "sent"),
+    }
     forced = jobs.send_digest(settings, digest, to=["desk@example.org"], force=True)
     assert forced.count("sent") == 1 and len(inbox.messages) == 3
     resent = email.message_from_bytes(inbox.messages[-1][1], policy=policy.default)

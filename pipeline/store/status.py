@@ -7,7 +7,15 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 
-from pipeline.store.models import Article, Failure, Feed, LLMCallRow, Run, SummaryRow
+from pipeline.store.models import (
+    Article,
+    DeliveryRow,
+    Failure,
+    Feed,
+    LLMCallRow,
+    Run,
+    SummaryRow,
+)
 from pipeline.store.stories import start_of_day, usage_summary
 
 
@@ -15,7 +23,8 @@ def status_report(
     engine: Engine, now: datetime, period: timedelta
 ) -> dict[str, list[dict[str, Any]]]:
     """Sections of rows: recent runs, feed health, articles and summaries by status, recent
-    failures by stage, LLM usage today and over ``period``."""
+    failures by stage with the latest reason, LLM usage today and over ``period``, and the last
+    deliveries."""
     since = now - period
     with engine.connect() as conn:
         runs = [
@@ -51,13 +60,40 @@ def status_report(
                 select(SummaryRow.status, func.count()).group_by(SummaryRow.status)
             )
         ]
+        reasons = {
+            (stage, kind): message
+            for stage, kind, message in conn.execute(
+                select(Failure.stage, Failure.kind, Failure.message)
+                .where(Failure.at >= since)
+                .order_by(Failure.at)
+            )
+        }
         failures = [
-            {"stage": stage, "kind": kind, "count": count, "last": f"{last:%Y-%m-%d %H:%M}"}
+            {
+                "stage": stage,
+                "kind": kind,
+                "count": count,
+                "last": f"{last:%Y-%m-%d %H:%M}",
+                "latest reason": (reasons.get((stage, kind)) or "")[:120],
+            }
             for stage, kind, count, last in conn.execute(
                 select(Failure.stage, Failure.kind, func.count(), func.max(Failure.at))
                 .where(Failure.at >= since)
                 .group_by(Failure.stage, Failure.kind)
                 .order_by(func.count().desc())
+            )
+        ]
+        deliveries = [
+            {
+                "digest": r.digest_id,
+                "recipient": r.recipient,
+                "status": r.status,
+                "attempts": r.attempts,
+                "updated": f"{r.updated_at:%Y-%m-%d %H:%M}",
+                "error": (r.last_error or "")[:120],
+            }
+            for r in conn.execute(
+                select(DeliveryRow).order_by(DeliveryRow.updated_at.desc()).limit(10)
             )
         ]
         models = [
@@ -81,4 +117,5 @@ def status_report(
         f"Failures in the last {period.days} days": failures,
         "LLM usage": usage,
         "Models used": models,
+        "Last deliveries": deliveries,
     }

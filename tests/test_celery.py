@@ -185,6 +185,7 @@ def test_ingest_and_digest_on_two_celery_workers(
 
     from pipeline.config import SAMPLE_DIR
     from pipeline.sample import build_sample
+    from tests.airflow_env import connection_env
     from tests.llm_server import FakeLLM
     from tests.test_digest import Inbox
 
@@ -226,21 +227,7 @@ def test_ingest_and_digest_on_two_celery_workers(
         "DYAD_INGEST_SCHEDULE": "none",
         "DYAD_DIGEST_SCHEDULE": "none",
         "DYAD_RECIPIENTS": json.dumps([{"address": "analyst@example.org"}]),
-        "AIRFLOW_CONN_DYAD_LLM": json.dumps(
-            {"conn_type": "openai", "host": llm.base_url, "password": "sk-test"}
-        ),
-        "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-            {
-                "conn_type": "smtp",
-                "host": "127.0.0.1",
-                "port": smtp_port,
-                "extra": {
-                    "disable_ssl": True,
-                    "disable_tls": True,
-                    "from_email": "digest@dyad.example",
-                },
-            }
-        ),
+        **connection_env(llm.base_url, smtp_port),
     }
     logs = tmp_path / "logs"
     logs.mkdir()

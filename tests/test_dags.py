@@ -163,6 +163,7 @@ def test_ingest_then_digest_end_to_end(
     from aiosmtpd.controller import Controller
 
     from pipeline.digest.model import DIGEST_SCHEMA_FILE
+    from tests.airflow_env import connection_env
     from tests.llm_server import FakeLLM
     from tests.test_digest import Inbox
 
@@ -192,21 +193,7 @@ def test_ingest_then_digest_end_to_end(
                     {"address": "africa@example.org", "follow": ["KE-*"]},
                 ]
             ),
-            "AIRFLOW_CONN_DYAD_LLM": json.dumps(
-                {"conn_type": "openai", "host": llm.base_url, "password": "sk-test"}
-            ),
-            "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(
-                {
-                    "conn_type": "smtp",
-                    "host": "127.0.0.1",
-                    "port": smtp_port,
-                    "extra": {
-                        "disable_ssl": True,
-                        "disable_tls": True,
-                        "from_email": "digest@dyad.example",
-                    },
-                }
-            ),
+            **connection_env(llm.base_url, smtp_port),
         }
         for key, value in env.items():
             monkeypatch.setenv(key, value)

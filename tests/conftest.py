@@ -58,6 +58,27 @@ def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
+@pytest.fixture(scope="session")
+def sample_ingested_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The offline sample ingested once per test session (a SQLite file tests copy)."""
+    from pipeline import jobs
+    from pipeline.config import SAMPLE_DIR
+    from pipeline.sample import build_sample
+
+    base = tmp_path_factory.mktemp("sample-store")
+    warc = build_sample(SAMPLE_DIR, base / "sample.warc.gz")
+    jobs.run_ingest(make_settings(base, replay_path=warc), base / "feeds.yaml")
+    return base / "var" / "dyad.db"
+
+
+def copy_store(tmp_path: Path, database: Path) -> Path:
+    """A private copy of a prepared SQLite store under ``tmp_path/var``."""
+    import shutil
+
+    (tmp_path / "var").mkdir(exist_ok=True)
+    return Path(shutil.copy(database, tmp_path / "var" / "dyad.db"))
+
+
 def write_feeds(path: Path, urls: list[str]) -> Path:
     import yaml
 

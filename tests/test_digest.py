@@ -20,12 +20,11 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import text
 
 from pipeline import jobs
-from pipeline.config import SAMPLE_DIR, Settings
+from pipeline.config import Settings
 from pipeline.digest.model import DIGEST_SCHEMA_FILE, digest_json_schema, follows
 from pipeline.digest.render import render_markdown
-from pipeline.sample import build_sample
 from pipeline.store.db import open_engine
-from tests.conftest import make_settings
+from tests.conftest import copy_store, make_settings
 
 pytestmark = pytest.mark.slow
 DAY = date(2026, 11, 25)
@@ -73,20 +72,20 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def sample_db(sample_ingested_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ingested sample with its stories summarised (local summariser)."""
     base = tmp_path_factory.mktemp("digest-sample")
-    warc = build_sample(SAMPLE_DIR, base / "sample.warc.gz")
-    settings = make_settings(base, replay_path=warc)
-    jobs.run_ingest(settings, base / "feeds.yaml")
+    database = copy_store(base, sample_ingested_db)
     jobs.summarize_stories(
-        settings, since=datetime(2026, 1, 1, tzinfo=UTC), until=datetime(2027, 1, 1, tzinfo=UTC)
+        make_settings(base),
+        since=datetime(2026, 1, 1, tzinfo=UTC),
+        until=datetime(2027, 1, 1, tzinfo=UTC),
     )
-    return base / "var" / "dyad.db"
+    return database
 
 
 def settings_with_store(tmp_path: Path, sample_db: Path, **overrides: Any) -> Settings:
-    (tmp_path / "var").mkdir(exist_ok=True)
-    shutil.copy(sample_db, tmp_path / "var" / "dyad.db")
+    copy_store(tmp_path, sample_db)
     return make_settings(tmp_path, **overrides)
 
 

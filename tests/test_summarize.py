@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,12 +15,11 @@ from pipeline import jobs
 from pipeline.config import SAMPLE_DIR, Settings
 from pipeline.errors import LLMRateLimited
 from pipeline.records import Story, StoryArticle
-from pipeline.sample import build_sample
 from pipeline.store.db import open_engine
 from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.openai_chat import OpenAIChat
-from tests.conftest import make_settings
+from tests.conftest import copy_store, make_settings
 from tests.llm_server import FakeLLM
 
 pytestmark = pytest.mark.slow
@@ -203,19 +201,13 @@ def test_hang_past_the_timeout_is_cut(tmp_path: Path, llm: FakeLLM) -> None:
 # ---------------------------------------------------------------- the job over the store
 
 
-@pytest.fixture(scope="module")
-def ingested_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The offline sample ingested once; tests copy the SQLite file."""
-    base = tmp_path_factory.mktemp("sample")
-    warc = build_sample(SAMPLE_DIR, base / "sample.warc.gz")
-    settings = make_settings(base, replay_path=warc)
-    jobs.run_ingest(settings, base / "feeds.yaml")
-    return base / "var" / "dyad.db"
+@pytest.fixture
+def ingested_db(sample_ingested_db: Path) -> Path:
+    return sample_ingested_db
 
 
 def store_copy(tmp_path: Path, ingested_db: Path) -> None:
-    (tmp_path / "var").mkdir()
-    shutil.copy(ingested_db, tmp_path / "var" / "dyad.db")
+    copy_store(tmp_path, ingested_db)
 
 
 def test_one_call_per_story_and_a_rerun_costs_nothing(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -207,24 +208,14 @@ def send_digest(
                 )
                 continue
             try:
-                if sleep is None:
-                    send_message(smtp, message, recipient.address)
-                else:
-                    send_message(smtp, message, recipient.address, sleep=sleep)
-            except MailRejected as exc:
+                send_message(smtp, message, recipient.address, sleep=sleep or time.sleep)
+            except (MailRejected, MailDeferred) as exc:
+                status = "failed" if isinstance(exc, MailRejected) else "pending"
                 repo.finish_delivery(
-                    engine, digest.id, recipient.address, "failed", clock(), str(exc)
+                    engine, digest.id, recipient.address, status, clock(), str(exc)
                 )
                 results.append(
-                    DeliveryResult(recipient=recipient.address, status="failed", detail=str(exc))
-                )
-                continue
-            except MailDeferred as exc:
-                repo.finish_delivery(
-                    engine, digest.id, recipient.address, "pending", clock(), str(exc)
-                )
-                results.append(
-                    DeliveryResult(recipient=recipient.address, status="pending", detail=str(exc))
+                    DeliveryResult(recipient=recipient.address, status=status, detail=str(exc))
                 )
                 continue
             repo.finish_delivery(engine, digest.id, recipient.address, "sent", clock())

@@ -11,7 +11,7 @@ SYNCED := $(VENV)/.dyad-synced
 export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help run run-cli airflow test lint format bench sync clean screenshots
+.PHONY: help run run-cli airflow test lint format bench sync clean screenshots train-detect
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -72,6 +72,9 @@ bench: $(SYNCED) ## print ingest and detection figures (throughput, memory, qual
 	$(VENV)/bin/python bench/bench_ingest.py
 	$(VENV)/bin/python bench/bench_detect.py
 	$(VENV)/bin/python bench/bench_summarize.py
+
+train-detect: $(SYNCED) ## retrain the detection model from tests/data/real_news.jsonl (writes pipeline/data/detect_model.json)
+	$(VENV)/bin/python scripts/train_detect.py
 
 clean: ## remove the environment and local data
 	rm -rf $(VENV) .tools var .pytest_cache .mypy_cache .ruff_cache

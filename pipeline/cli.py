@@ -474,6 +474,7 @@ def detect(
 
     from pipeline.detect import detect_dyads, load_gazetteer
 
+    settings = _settings()
     gazetteer = load_gazetteer()
     stream = sys.stdin if str(input_file) == "-" else input_file.open(encoding="utf-8")
     failed = 0
@@ -488,7 +489,12 @@ def detect(
                 published = item.get("published")
                 when = datetime.fromisoformat(published) if published else None
                 result = detect_dyads(
-                    str(item.get("title") or ""), str(item.get("text") or ""), when, gaz=gazetteer
+                    str(item.get("title") or ""),
+                    str(item.get("text") or ""),
+                    when,
+                    gaz=gazetteer,
+                    candidate_threshold=settings.detect.candidate_threshold,
+                    final_threshold=settings.detect.final_threshold,
                 )
             except ValueError as exc:
                 failed += 1
@@ -499,6 +505,8 @@ def detect(
                             "id": None,
                             "bilateral": None,
                             "countries": [],
+                            "probability": None,
+                            "candidate": None,
                             "score": None,
                             "error": f"line {number}: {exc}",
                         }
@@ -508,7 +516,10 @@ def detect(
             row: dict[str, Any] = {
                 "id": item.get("id"),
                 "bilateral": result.bilateral,
-                "countries": list(result.countries),
+                "countries": list(result.countries) if result.bilateral else [],
+                "probability": result.score,
+                "candidate": result.candidate,
+                "candidate_countries": list(result.countries),
                 "score": result.score,
             }
             if evidence:

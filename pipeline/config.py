@@ -139,6 +139,24 @@ class ExtractSettings(BaseModel):
     )
 
 
+class DetectSettings(BaseModel):
+    """The two operating points of the learned detection (``pipeline/data/detect_model.json``)."""
+
+    candidate_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="probability from which a pair is sent to the LLM to confirm (None = model's)",
+    )
+    final_threshold: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="probability from which an article is bilateral without an LLM "
+        "(None = model's)",
+    )
+
+
 class ClusterSettings(BaseModel):
     """How bilateral articles are grouped into stories."""
 
@@ -324,6 +342,7 @@ class Settings(BaseSettings):
     http: HttpSettings = Field(default_factory=HttpSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
+    detect: DetectSettings = Field(default_factory=DetectSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)

@@ -256,9 +256,14 @@ class Evidence(Record):
 class DyadDetection(Record):
     """Whether an article is about the relations between two countries, and which two."""
 
-    bilateral: bool
-    countries: tuple[str, ...] = Field((), description="the pair, ISO alpha-2, sorted; () if none")
-    score: float = Field(ge=0.0, le=1.0)
+    bilateral: bool = Field(description="probability >= the final threshold")
+    candidate: bool = Field(
+        False, description="probability >= the candidate threshold (what an LLM may confirm)"
+    )
+    countries: tuple[str, ...] = Field(
+        (), description="the most probable pair, ISO alpha-2, sorted, when a candidate; else ()"
+    )
+    score: float = Field(ge=0.0, le=1.0, description="calibrated probability of that pair")
     actor: str | None = Field(None, description="the side that acted, when the text says so")
     target: str | None = None
     third_countries: tuple[str, ...] = ()

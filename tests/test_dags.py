@@ -271,7 +271,7 @@ def test_make_run_script_is_green_and_idempotent(tmp_path: Path) -> None:
     digests = tmp_path / "var" / "digests" / "2026-11-25"
     assert len(list(digests.glob("*.eml"))) == 1
     record = json.loads((digests / "digest-2026-11-25.json").read_text())
-    assert len(record["dyads"]) == 24
+    assert len(record["dyads"]) == 23  # the sample's 23 bilateral stories (local summaries)
 
 
 def test_backfill_redetects_and_resummarizes_a_range(

@@ -1,4 +1,5 @@
-"""Bilateral-relations detection: the quality gate on our labelled set, and the careful-reader cases."""
+"""Bilateral-relations detection: quality on the labelled real-news set (test split, read only to
+report), behaviour on the cases we wrote, the shipped model, leaders with their dates."""
 
 from __future__ import annotations
 
@@ -10,12 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.detect import THRESHOLD, detect_dyads, load_gazetteer, tokenize
+from pipeline.detect import detect_dyads, load_gazetteer, load_model, tokenize
+from pipeline.detect.labelled import load_labelled, score, split_of
+from pipeline.summarize.events import classify_event
 from tests.devset import evaluate, load_dev_set
 
-# Floors pinned a little under the figures measured when the detector was built
-# (P 0.955, R 0.987, F1 0.970, pair 1.000 on 269 items): a regression fails loudly.
-FLOORS = {"precision": 0.93, "recall": 0.97, "f1": 0.95, "pair_accuracy": 0.98}
+ROOT = Path(__file__).parent.parent
+REAL_NEWS = Path(__file__).parent / "data" / "real_news.jsonl"
+
+# Floors a little under what bench/bench_detect.py measured on the real test split with the
+# shipped model (see docs/detection.md for the figures): a regression fails loudly.
+# Measured: clear-cut P 0.684, R 0.650, F1 0.667, pair 1.000 (20 bilateral of 589); candidate
+# recall 0.944 on all 626 items; local event type 0.722 (26/36).
+REAL_FLOORS = {"precision": 0.62, "recall": 0.60, "f1": 0.62, "pair_accuracy": 0.95}
+CANDIDATE_RECALL_FLOOR = 0.90
+EVENT_ACCURACY_FLOOR = 0.66
+# Our own behaviour cases (tests/data/detect_dev.yaml plus the sample): written for the rules,
+# so they check behaviour, not real-world quality.
+# Measured: P 0.978, R 0.899, F1 0.937, pair 1.000 on 269 items.
+FLOORS = {"precision": 0.95, "recall": 0.87, "f1": 0.91, "pair_accuracy": 0.98}
 
 # Our own retelling of the story that started Dyad (not a copy of ../shared/seed).
 SEED_TITLE = "India and Russia draw closer as Putin hosts New Delhi's top diplomat"
@@ -30,7 +44,71 @@ SEED_TEXT = (
 )
 
 
-def test_quality_gate_on_the_labelled_set() -> None:
+def _real_test_split() -> list:
+    return [i for i in load_labelled(REAL_NEWS) if i.split == "test"]
+
+
+def _predict(item):  # type: ignore[no-untyped-def]
+    result = detect_dyads(item.title, item.text)
+    return result.bilateral, result.countries
+
+
+def test_quality_on_real_news_test_split() -> None:
+    items = _real_test_split()
+    clear = score([i for i in items if not i.borderline], _predict)
+    print("clear-cut:", clear.line())
+    metrics = {k: getattr(clear, k) for k in REAL_FLOORS}
+    failing = {k: round(v, 3) for k, v in metrics.items() if v < REAL_FLOORS[k]}
+    assert not failing, f"detection on real news regressed below {REAL_FLOORS}: {failing}"
+
+
+def test_candidate_threshold_keeps_recall_on_real_news() -> None:
+    items = _real_test_split()
+
+    def predict(item):  # type: ignore[no-untyped-def]
+        result = detect_dyads(item.title, item.text)
+        return result.candidate, result.countries
+
+    found = score(items, predict)
+    print("candidate, all items:", found.line())
+    assert found.recall >= CANDIDATE_RECALL_FLOOR
+
+
+def test_local_event_types_on_real_news() -> None:
+    bilateral = [i for i in _real_test_split() if i.bilateral]
+    right = sum(classify_event(i.title, i.text)[0].value == i.event_type for i in bilateral)
+    print(f"event type: {right}/{len(bilateral)}")
+    assert right / len(bilateral) >= EVENT_ACCURACY_FLOOR
+
+
+def test_the_labelled_set_is_whole_and_split_by_id() -> None:
+    items = load_labelled(REAL_NEWS)
+    assert len(items) >= 1200 and len({i.id for i in items}) == len(items)
+    for item in items:
+        assert item.bilateral == (len(item.countries) == 2), item.id
+        assert list(item.countries) == sorted(item.countries)
+        assert (item.event_type is not None) == item.bilateral, item.id
+        assert (item.actor is None) == (item.target is None), item.id
+    shares = {s: sum(i.split == s for i in items) / len(items) for s in ("train", "dev", "test")}
+    assert 0.57 < shares["train"] < 0.63 and 0.17 < shares["dev"] < 0.23, shares
+    assert split_of("ag-test-1") == split_of("ag-test-1")
+    assert "Sources and terms" in (REAL_NEWS.parent / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_shipped_model_is_what_training_produces() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_detect.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    model = load_model()
+    assert 0 < model.candidate_threshold <= model.final_threshold < 1
+
+
+def test_behaviour_cases_we_wrote() -> None:
     assert len(load_dev_set()) >= 260
     metrics = {k: v for k, v in evaluate().items() if k in FLOORS}
     print(" ".join(f"{k}={v:.3f}" for k, v in metrics.items()))
@@ -116,18 +194,25 @@ def test_the_founding_story_is_india_russia_with_the_us_watching() -> None:
     ],
 )
 def test_careful_reader_cases(title: str, text: str, expected: tuple[str, ...]) -> None:
+    """Names read right: the pair the model weighs is the expected one (whether a one-line item
+    passes the final threshold is the model's call, measured on real news above)."""
     result = detect_dyads(title, text)
     assert result.countries == expected, (result.countries, result.score, result.third_countries)
-    assert result.bilateral == bool(expected)
+    assert result.candidate == bool(expected)
 
 
-def test_score_and_decision_agree_and_are_deterministic() -> None:
+def test_probability_and_both_decisions_agree_and_are_deterministic() -> None:
+    model = load_model()
     for item in load_dev_set()[:80]:
         first = detect_dyads(item.title, item.text)
         assert first == detect_dyads(item.title, item.text)
         assert 0.0 <= first.score <= 1.0
-        assert first.bilateral == (first.score >= THRESHOLD)
+        assert first.bilateral == (first.score >= model.final_threshold)
+        assert first.candidate == (first.score >= model.candidate_threshold)
         assert first.countries == tuple(sorted(first.countries))
+        assert bool(first.countries) == first.candidate
+    strict = detect_dyads(SEED_TITLE, SEED_TEXT, final_threshold=0.999, candidate_threshold=0.99)
+    assert not strict.bilateral and not strict.candidate
 
 
 def test_direction_from_the_headline() -> None:
@@ -221,3 +306,24 @@ def test_detect_cli_reads_jsonl(tmp_path: Path) -> None:
         ("b", False, []),
     ]
     assert all(0 <= r["score"] <= 1 for r in rows)
+
+
+def test_office_holders_since_2000_stand_for_their_state_at_the_articles_date() -> None:
+    gaz = load_gazetteer()
+    assert gaz.forms[("Powell",)].country == "US" and gaz.forms[("Musharraf",)].country == "PK"
+    in_2004 = datetime(2004, 10, 1, tzinfo=UTC)
+    result = detect_dyads(
+        "Powell meets Musharraf in Islamabad", "The two discussed the border.", in_2004
+    )
+    assert result.countries == ("PK", "US")
+    # "King Abdullah" names Saudi Arabia's king (2005-2015) and Jordan's (since 1999): the
+    # date decides, and without one the name is left out.
+    assert ("King", "Abdullah") in gaz.shared_leader_forms
+    from pipeline.detect import find_mentions
+
+    def countries(when: datetime | None) -> set[str]:
+        mentions, _ = find_mentions("King Abdullah speaks", "", when, gaz)
+        return {m.country for m in mentions}
+
+    assert countries(datetime(2020, 1, 1, tzinfo=UTC)) == {"JO"}
+    assert countries(None) == set()

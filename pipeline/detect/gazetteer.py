@@ -57,6 +57,11 @@ class Gazetteer:
     shouted: dict[str, str] = field(default_factory=dict)  # "INDIA" -> "India" for all-caps titles
     lengths: dict[str, tuple[int, ...]] = field(default_factory=dict)  # form lengths by first token
     countries: frozenset[str] = field(default_factory=frozenset)
+    # leader forms that name more than one office holder ("Koizumi" no, "Singh" yes): every
+    # holder, resolved by the article's date in ``mentions.find_mentions``
+    shared_leader_forms: dict[tuple[str, ...], tuple[Sense, ...]] = field(default_factory=dict)
+    # word group -> its words (kidnap, election, sport, talks, ...), weighed by the learned decision
+    signal_words: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 def tokenize(text: str) -> list[str]:
@@ -130,10 +135,17 @@ def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
         aliases[(code, name)].update(
             a.strip() for a in (rest[0] if rest else "").split("|") if a.strip()
         )
+    holders: dict[tuple[str, ...], list[Sense]] = defaultdict(list)
     for (code, name), spans in tenures.items():
-        sense_spans = tuple(spans)
+        sense = Sense(code, "leader", name, tuple(spans))
         for form in [name, *sorted(aliases[(code, name)])]:
-            add(form, Sense(code, "leader", name, sense_spans), override=True)
+            add(form, sense, override=True)
+            holders[_form_key(form)].append(sense)
+    shared_leader_forms = {
+        key: tuple(senses)
+        for key, senses in holders.items()
+        if len({(s.country, s.surface) for s in senses}) > 1
+    }
     for blocker in curated.get("blockers") or []:
         forms[_form_key(blocker)] = Sense(None, "blocker", blocker)
     cues = {k.lower(): float(v) for k, v in (curated.get("relation_cues") or {}).items()}
@@ -150,12 +162,17 @@ def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
         state_cues=frozenset(str(c).lower() for c in curated.get("state_cues") or []),
         non_state=frozenset(str(c) for c in curated.get("non_state_groups") or []),
         organisations=frozenset(str(c) for c in curated.get("organisations") or []),
-        domain_cues=frozenset(str(c) for c in curated.get("domain_cues") or []),
+        domain_cues=frozenset(str(c).lower() for c in curated.get("domain_cues") or []),
         action_verbs=frozenset(str(v) for v in curated.get("action_verbs") or []),
         not_names=frozenset(str(v) for v in curated.get("not_names") or []),
         names=_display_names(base, curated),
         shouted={k[0].upper(): k[0] for k in forms if len(k[0]) > 3 and k[0].upper() != k[0]},
         lengths=_lengths_by_first(forms),
+        shared_leader_forms=shared_leader_forms,
+        signal_words={
+            str(group): frozenset(str(w) for w in words)
+            for group, words in (curated.get("signal_words") or {}).items()
+        },
     )
 
 

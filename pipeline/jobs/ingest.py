@@ -28,7 +28,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.config import Settings
-from pipeline.detect import detect_dyads, load_gazetteer
+from pipeline.detect import detect_dyads, detection_version, load_gazetteer
 from pipeline.errors import (
     DyadError,
     FetchTimeout,
@@ -145,7 +145,7 @@ def ingest_shard(
             detection = DetectionCounts()
             if detect:
                 started = time.monotonic()
-                detection = detect_articles(engine, [f.id for f in feeds])
+                detection = detect_articles(engine, [f.id for f in feeds], settings=settings)
                 stage_seconds["detect"] = round(time.monotonic() - started, 3)
     finally:
         if own_client:
@@ -360,18 +360,31 @@ def detect_pending(settings: Settings) -> DetectionCounts:
     """Detection over every article whose text or gazetteer changed (the DAG's detect step)."""
     engine = open_engine(settings.effective_database_url)
     try:
-        return detect_articles(engine)
+        return detect_articles(engine, settings=settings)
     finally:
         engine.dispose()
 
 
-def detect_articles(engine: Engine, feed_ids: Sequence[int] | None = None) -> DetectionCounts:
-    """Run detection on articles whose text is new or whose gazetteer changed; store results."""
+def detect_articles(
+    engine: Engine, feed_ids: Sequence[int] | None = None, *, settings: Settings | None = None
+) -> DetectionCounts:
+    """Run detection on articles whose text is new or whose gazetteer, model or thresholds
+    changed; store results."""
     gazetteer = load_gazetteer()
+    low = settings.detect.candidate_threshold if settings else None
+    high = settings.detect.final_threshold if settings else None
+    version = detection_version(gazetteer, None, low, high)
     checked = bilateral = 0
     dyads: dict[str, int] = {}
-    for article in repo.articles_to_detect(engine, feed_ids, gazetteer.version):
-        result = detect_dyads(article.title, article.text, article.published_at, gaz=gazetteer)
+    for article in repo.articles_to_detect(engine, feed_ids, version):
+        result = detect_dyads(
+            article.title,
+            article.text,
+            article.published_at,
+            gaz=gazetteer,
+            candidate_threshold=low,
+            final_threshold=high,
+        )
         try:
             repo.save_detection(engine, article.id, result)
         except SQLAlchemyError:

@@ -91,7 +91,9 @@ def cluster_window(
     until, since = until or now, since or now - timedelta(days=7)
     engine = open_engine(settings.effective_database_url)
     try:
-        articles = repo.bilateral_articles(engine, since, until)
+        articles = repo.bilateral_articles(
+            engine, since, until, candidates=settings.llm.uses_openai
+        )
         stories = _cluster(settings, articles)
         before = repo.story_hashes(engine, [s.id for s in stories])
         repo.save_stories(engine, stories, now)
@@ -141,13 +143,13 @@ def summarize_stories(
     local_only = summarizer.chat is None
     gazetteer = load_gazetteer()
     statuses: dict[str, int] = {}
-    unchanged = cached = deferred = 0
+    unchanged = cached = deferred = unconfirmed = 0
     input_tokens = output_tokens = calls = 0
     cost = 0.0
     deferred_reason: str | None = None
     try:
         if story_ids is None:
-            found = repo.bilateral_articles(engine, since, until)
+            found = repo.bilateral_articles(engine, since, until, candidates=not local_only)
             stories = _cluster(settings, found)
             repo.save_stories(engine, stories, now)
             article_count = len(found)
@@ -156,6 +158,12 @@ def summarize_stories(
             article_count = sum(len(s.article_ids) for s in stories)
         summarizer.state.tokens_today = repo.tokens_used_since(engine, repo.start_of_day(now))
         for story in stories:
+            # A story of candidate articles only is shown once the model confirms it; without
+            # the model (local backend, deferred, fallback) it waits, unsummarised.
+            confirmed = bool(repo.confirmed_article_ids(engine, story.article_ids))
+            if not confirmed and (local_only or deferred_reason is not None):
+                unconfirmed += 1
+                continue
             existing = repo.current_summary(engine, story.id)
             if not force and _is_current(
                 existing, story.content_hash, summarizer.model_name, local_only
@@ -195,6 +203,9 @@ def summarize_stories(
                 if existing is not None:
                     continue  # keep what the story has; the model gets it next run
                 summary = summarizer.local(item, f"deferred to the next run ({deferred_reason})")
+            if not confirmed and summary.backend != "openai":
+                unconfirmed += 1  # the model did not answer: no local summary for a candidate
+                continue
             record = summary.model_dump(mode="json")
             cacheable = summary.backend == "openai" and summary.status in FINAL_WITH_MODEL
             try:
@@ -214,6 +225,11 @@ def summarize_stories(
     notes = list(summarizer.state.notes)
     if deferred_reason:
         notes.append(f"{deferred} stories deferred to the next run: {deferred_reason}")
+    if unconfirmed:
+        notes.append(
+            f"{unconfirmed} candidate stories (below the final detection threshold) wait for "
+            "the model to confirm them"
+        )
     return SummarizeReport(
         since=since,
         until=until,

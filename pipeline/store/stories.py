@@ -45,15 +45,20 @@ class BilateralArticle:
     canonical_url: str
     actor: str | None
     target: str | None
+    bilateral: bool = True  # False: a candidate only, until an LLM confirms its story
 
 
-def bilateral_articles(engine: Engine, since: datetime, until: datetime) -> list[BilateralArticle]:
-    """Bilateral articles first seen (or published) in [since, until], with their outlet."""
+def bilateral_articles(
+    engine: Engine, since: datetime, until: datetime, *, candidates: bool = False
+) -> list[BilateralArticle]:
+    """Bilateral articles first seen (or published) in [since, until], with their outlet; with
+    ``candidates``, also the articles detection passed at the candidate threshold only."""
     outlet = _first_outlet()
+    chosen = Article.dyad.is_not(None) if candidates else Article.bilateral.is_(True)
     stmt = (
         select(Article, outlet.c.outlet)
         .outerjoin(outlet, outlet.c.article_id == Article.id)
-        .where(Article.bilateral.is_(True), Article.dyad.is_not(None))
+        .where(chosen, Article.dyad.is_not(None))
         .where(Article.first_seen_at >= since, Article.first_seen_at <= until)
         .order_by(Article.id)
     )
@@ -70,9 +75,19 @@ def bilateral_articles(engine: Engine, since: datetime, until: datetime) -> list
             canonical_url=a.canonical_url,
             actor=a.actor,
             target=a.target,
+            bilateral=bool(a.bilateral),
         )
         for a, name in rows
     ]
+
+
+def confirmed_article_ids(engine: Engine, article_ids: Sequence[int]) -> set[int]:
+    """Which of these articles detection called bilateral at the final threshold."""
+    if not article_ids:
+        return set()
+    stmt = select(Article.id).where(Article.id.in_(list(article_ids)), Article.bilateral.is_(True))
+    with engine.connect() as conn:
+        return {row.id for row in conn.execute(stmt)}
 
 
 def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> None:

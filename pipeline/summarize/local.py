@@ -2,9 +2,9 @@
 
 It fills the same record as the LLM from the articles' own sentences: the earliest article's
 title as headline, lead sentences that name the pair as summary and key points, the PLOVER event
-type and cooperation score from the cue words the story uses, actors from the names detection
-found. Everything it writes is copied from the sources, so it is grounded by construction, and
-it is stored with status "local" so readers know no model read the story.
+type and cooperation score from the headline's cue words (``events.py``), actors from the
+names detection found. Everything it writes is copied from the sources, so it is grounded by
+construction, and it is stored with status "local" so readers know no model read the story.
 """
 
 from __future__ import annotations
@@ -13,45 +13,11 @@ import re
 from collections.abc import Sequence
 
 from pipeline.records import Story, StoryArticle
-from pipeline.summarize.schema import EventType, LLMSummary
+from pipeline.summarize.events import classify_event
+from pipeline.summarize.schema import LLMSummary
 
-LOCAL_MODEL = "local-extractive-v2"  # bump when the output changes, so stories are redone
+LOCAL_MODEL = "local-extractive-v3"  # bump when the output changes, so stories are redone
 
-# Cue stems -> (PLOVER event type, cooperation score). First match in the headline wins, then
-# the most frequent in the text.
-EVENT_CUES: tuple[tuple[str, EventType, int], ...] = (
-    ("invad", EventType.ASSAULT, -9),
-    ("airstrike", EventType.ASSAULT, -8),
-    ("strike", EventType.ASSAULT, -7),
-    ("clash", EventType.ASSAULT, -7),
-    ("fire", EventType.ASSAULT, -6),
-    ("troops", EventType.MOBILIZE, -5),
-    ("drill", EventType.MOBILIZE, -4),
-    ("sanction", EventType.SANCTION, -6),
-    ("tariff", EventType.SANCTION, -4),
-    ("expel", EventType.COERCE, -6),
-    ("recall", EventType.PROTEST, -4),
-    ("summon", EventType.PROTEST, -4),
-    ("protest", EventType.PROTEST, -4),
-    ("threat", EventType.THREATEN, -6),
-    ("warn", EventType.THREATEN, -4),
-    ("accus", EventType.ACCUSE, -4),
-    ("reject", EventType.REJECT, -3),
-    ("demand", EventType.REQUEST, -1),
-    ("aid", EventType.AID, 5),
-    ("loan", EventType.AID, 4),
-    ("sign", EventType.AGREE, 6),
-    ("agree", EventType.AGREE, 5),
-    ("deal", EventType.AGREE, 5),
-    ("pact", EventType.AGREE, 6),
-    ("swap", EventType.COOPERATE, 3),
-    ("exchange", EventType.COOPERATE, 3),
-    ("cooperat", EventType.COOPERATE, 5),
-    ("talks", EventType.CONSULT, 3),
-    ("meet", EventType.CONSULT, 3),
-    ("met", EventType.CONSULT, 3),
-    ("visit", EventType.CONSULT, 3),
-)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
@@ -68,24 +34,6 @@ def _sentences(text: str, title: str = "") -> list[str]:
 def _words(text: str, limit: int) -> str:
     words = text.split()
     return text if len(words) <= limit else " ".join(words[:limit]).rstrip(",;:") + "…"
-
-
-def classify_event(headline: str, text: str) -> tuple[EventType, int]:
-    """PLOVER type and cooperation score from cue words (headline first, then frequency)."""
-    lowered = headline.lower()
-    for stem, event, score in EVENT_CUES:
-        if re.search(rf"\b{re.escape(stem)}", lowered):
-            return event, score
-    body = text.lower()
-    counts = [
-        (len(re.findall(rf"\b{re.escape(stem)}", body)), -i)
-        for i, (stem, _, _) in enumerate(EVENT_CUES)
-    ]
-    best_count, best_index = max(counts)
-    if best_count == 0:
-        return EventType.CONSULT, 2
-    _, event, score = EVENT_CUES[-best_index]
-    return event, score
 
 
 def summarize_locally(
@@ -107,7 +55,7 @@ def summarize_locally(
         candidates = _sentences(lead.text, lead.title)[:3] or [lead.title]
     summary = _words(" ".join(candidates[:2]), 80)
     key_points = [_words(s, 40) for s in candidates[2:7]] or [_words(candidates[0], 40)]
-    event, score = classify_event(lead.title, " ".join(a.text for a in articles))
+    event, score = classify_event(lead.title, lead.text)
     whats_new = _words(candidates[0], 40)
     background = _words(candidates[-1], 40) if len(candidates) > 1 else ""
     return LLMSummary(

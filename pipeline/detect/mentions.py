@@ -1,0 +1,165 @@
+"""Country mentions: one pass of the gazetteer's n-gram matcher over title, lead and body.
+
+Longest match first, so "Papua New Guinea", "South Sudan", "New Mexico" and "Indian Ocean" are
+read whole. Ambiguous forms (Georgia, Jordan, Chad, Niger, Congo, Washington, American, ...)
+follow the rules in ``countries.yaml``. People who stand for states (heads of state and
+government, foreign ministers) count for their state at the article's date: a surname shared by
+office holders of different states resolves to the one in office that day, and is left out when
+the article has no date or nobody with that name was in office.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pipeline.detect.gazetteer import Gazetteer, Sense, load_gazetteer, tokenize
+
+KIND_WEIGHT = {"name": 1.0, "adjective": 0.8, "capital": 0.8, "metonym": 1.0, "leader": 1.0}
+WHERE_WEIGHT = {"title": 3.0, "lead": 2.0, "body": 1.0}
+OUT_OF_OFFICE_WEIGHT = 0.6  # a leader named outside their dates in office (a past holder)
+_SENTENCE_END = frozenset('.!?:"“”;')
+
+Sections = list[tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place where a country is named (or stood for), after disambiguation."""
+
+    country: str
+    kind: str  # name, adjective, capital, metonym, leader
+    text: str
+    where: str  # title, lead, body
+    index: int  # token index of the first token in its section
+    end_index: int  # token index after the last token
+    weight: float
+    in_office: bool = True  # leaders only: in office at the article's date (or no date known)
+
+
+def split_sections(title: str, text: str) -> list[tuple[str, str]]:
+    """(section, text): the title, the lead (first two sentences or 400 characters), the body."""
+    text = text.strip()
+    sentences = re.split(r"(?<=[.!?])\s+", text[:1500], maxsplit=2)
+    lead = " ".join(sentences[:2])
+    if len(lead) > 600:
+        lead = text[:400]
+    return [("title", title), ("lead", lead), ("body", text[len(lead) :])]
+
+
+class _Doc:
+    """Presence tests for rule words over the whole article."""
+
+    def __init__(self, full_text: str, words: set[str]) -> None:
+        self.full_text = full_text
+        self.words = words
+
+    def has(self, phrase: str) -> bool:
+        if " " in phrase or "-" in phrase:
+            return phrase in self.full_text
+        return phrase in self.words
+
+
+def _looks_like_person(
+    tokens: list[str], i: int, j: int, gaz: Gazetteer
+) -> bool:  # "Michael Jordan", "Chad Smith"
+    for k in (i - 1, j):
+        if 0 <= k < len(tokens):
+            word = tokens[k]
+            sentence_start = k == i - 1 and (k == 0 or tokens[k - 1] in _SENTENCE_END)
+            if (
+                word[:1].isupper()
+                and len(word) > 1
+                and word not in gaz.not_names
+                and (word,) not in gaz.forms
+                and not sentence_start
+            ):
+                return True
+    return False
+
+
+def _rule_drops(
+    rule: dict[str, Any], tokens: list[str], i: int, j: int, doc: _Doc, gaz: Gazetteer
+) -> bool:
+    if any(doc.has(word) for word in rule.get("keep_if_any", [])):
+        return False
+    prev = tokens[i - 1] if i > 0 else ""
+    prev2 = f"{tokens[i - 2]} {prev}" if i > 1 else prev
+    nxt = tokens[j] if j < len(tokens) else ""
+    if prev in rule.get("drop_if_prev", []) or prev2 in rule.get("drop_if_prev", []):
+        return True
+    if nxt in rule.get("drop_if_next", []):
+        return True
+    if any(doc.has(word) for word in rule.get("drop_if_any", [])):
+        return True
+    return bool(rule.get("person")) and _looks_like_person(tokens, i, j, gaz)
+
+
+def in_office(sense: Sense, when: date | None) -> bool:
+    """Whether the office holder ``sense`` held office on ``when`` (True when no date)."""
+    if when is None:
+        return True
+    return any(start <= when and (end is None or when <= end) for start, end in sense.tenures)
+
+
+def _resolve_leader(senses: tuple[Sense, ...], when: date | None) -> Sense | None:
+    """The one holder a shared surname means at ``when``, or None when it stays ambiguous."""
+    if when is None:
+        return senses[0] if len({s.country for s in senses}) == 1 else None
+    current = [s for s in senses if in_office(s, when)]
+    if len({s.country for s in current}) == 1:
+        return current[0]
+    return None
+
+
+def find_mentions(
+    title: str, text: str, published: datetime | None = None, gaz: Gazetteer | None = None
+) -> tuple[list[Mention], Sections]:
+    """Every country mention in the title, lead and body, after disambiguation."""
+    gaz = gaz or load_gazetteer()
+    when = published.date() if published else None
+    sections: Sections = [(where, tokenize(part)) for where, part in split_sections(title, text)]
+    doc = _Doc(f"{title}\n{text}", {t for _, tokens in sections for t in tokens})
+    first, forms, shared = gaz.first_tokens, gaz.forms, gaz.shared_leader_forms
+    shouted = gaz.shouted
+    mentions: list[Mention] = []
+    for where, tokens in sections:
+        n = len(tokens)
+        candidates = [i for i, t in enumerate(tokens) if t in first or t in shouted]
+        skip_to = 0
+        for i in candidates:
+            if i < skip_to:
+                continue
+            word = tokens[i] if tokens[i] in first else shouted[tokens[i]]
+            for length in gaz.lengths[word]:
+                if i + length > n:
+                    continue
+                key = (word, *tokens[i + 1 : i + length]) if length > 1 else (word,)
+                sense = forms.get(key)
+                if sense is None:
+                    continue
+                j = i + length
+                skip_to = j
+                if key in shared:
+                    sense = _resolve_leader(shared[key], when) or Sense(None, "blocker", word)
+                rule = gaz.rules.get(sense.surface)
+                if sense.country is None or (rule and _rule_drops(rule, tokens, i, j, doc, gaz)):
+                    break
+                country = sense.country
+                if rule and "switch_if_any" in rule:
+                    for other, words in rule["switch_if_any"].items():
+                        if any(doc.has(w) for w in words):
+                            country = other
+                weight = KIND_WEIGHT.get(sense.kind, 1.0) * WHERE_WEIGHT[where]
+                holding = sense.kind != "leader" or in_office(sense, when)
+                if not holding:
+                    weight *= OUT_OF_OFFICE_WEIGHT
+                mentions.append(
+                    Mention(
+                        country, sense.kind, " ".join(tokens[i:j]), where, i, j, weight, holding
+                    )
+                )
+                break
+    return mentions, sections

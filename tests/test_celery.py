@@ -288,8 +288,8 @@ def test_ingest_and_digest_on_two_celery_workers(
         assert where["summarize"] == ("worker-llm", "llm"), where
         assert where["plan"][0] == "worker-default" and where["ingest_shard"][0] == "worker-default"
         # one call per story, made from the llm worker: the sample's 23 bilateral stories and
-        # the 2 candidate stories the model is asked to confirm
-        assert len(llm.requests) == 25
+        # the 3 candidate stories the model is asked to confirm
+        assert len(llm.requests) == 26
         assert [rcpts for rcpts, _ in inbox.messages] == [["analyst@example.org"]]
     finally:
         stack.stop()

@@ -207,11 +207,11 @@ def ingested_db(sample_ingested_db: Path) -> Path:
 
 
 # The offline sample has 23 bilateral stories by design; detection calls 33 of its articles
-# bilateral at the final threshold (23 stories); with a model, 2 more candidate stories are sent
+# bilateral at the final threshold (23 stories); with a model, 3 more candidate stories are sent
 # to it to confirm (the stand-in confirms everything).
 LOCAL_STORIES = 23
-WITH_MODEL_STORIES = 25
-WITH_MODEL_ARTICLES = 36
+WITH_MODEL_STORIES = 26
+WITH_MODEL_ARTICLES = 37
 
 
 def _waiting(report) -> int:  # type: ignore[no-untyped-def]
@@ -282,7 +282,9 @@ def test_stories_group_outlets_and_keep_their_ids(tmp_path: Path, ingested_db: P
     with engine.connect() as conn:
         first = dict(conn.execute(text("select id, article_count from stories")).all())
     engine.dispose()
-    assert sorted(first.values(), reverse=True)[:3] == [3, 3, 2]
+    # the three-outlet AR-BR story keeps 2 articles at the final threshold (the third is a
+    # candidate only, for a model to confirm)
+    assert sorted(first.values(), reverse=True)[:3] == [3, 2, 2]
     jobs.summarize_stories(settings, until=datetime.now(UTC))
     engine = open_engine(settings.effective_database_url)
     with engine.connect() as conn:

@@ -28,10 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.detect.features import FEATURES, Candidate, article_candidates  # noqa: E402
+from pipeline.detect.features import FEATURES, Candidate, read_article  # noqa: E402
 from pipeline.detect.gazetteer import load_gazetteer  # noqa: E402
 from pipeline.detect.labelled import LabelledArticle, Scores, load_labelled, score  # noqa: E402
-from pipeline.detect.mentions import find_mentions, split_sections  # noqa: E402
 from pipeline.detect.model import MODEL_FILE, MODEL_FORMAT, WORDS_FEATURE  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "real_news.jsonl"
@@ -54,12 +53,8 @@ def featurize(items: list[LabelledArticle]) -> list[Featurized]:
     gaz = load_gazetteer()
     out = []
     for item in items:
-        mentions, sections = find_mentions(item.title, item.text, None, gaz)
-        lead = dict(split_sections(item.title, item.text))["lead"]
-        signals, candidates = article_candidates(
-            mentions, sections, f"{item.title} {lead}", f"{item.title}\n{item.text}", gaz
-        )
-        out.append(Featurized(item, candidates, signals.words))
+        read = read_article(item.title, item.text, None, gaz)
+        out.append(Featurized(item, read.candidates, read.signals.words))
     return out
 
 

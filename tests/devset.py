@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pipeline.config import SAMPLE_DIR
+from pipeline.detect.labelled import LabelledArticle, score
 
 DEV_FILE = Path(__file__).parent / "data" / "detect_dev.yaml"
 
@@ -49,25 +50,23 @@ def evaluate(items: list[LabelledItem] | None = None) -> dict[str, Any]:
     from pipeline.detect import detect_dyads
 
     items = items if items is not None else load_dev_set()
-    tp = fp = fn = pair_ok = 0
+    results = {item.id: detect_dyads(item.title, item.text) for item in items}
     per_rule: dict[str, list[bool]] = defaultdict(list)
     for item in items:
-        result = detect_dyads(item.title, item.text)
+        result = results[item.id]
         per_rule[item.rule].append(
-            result.countries == item.pair if item.pair else not result.bilateral
+            result.bilateral and result.countries == item.pair
+            if item.pair
+            else not result.bilateral
         )
-        if item.pair and result.bilateral:
-            tp += 1
-            pair_ok += result.countries == item.pair
-        elif item.pair:
-            fn += 1
-        elif result.bilateral:
-            fp += 1
-    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    as_labelled = [
+        LabelledArticle(i.id, i.title, i.text, bool(i.pair), i.pair, False) for i in items
+    ]
+    scores = score(as_labelled, lambda a: (results[a.id].bilateral, results[a.id].countries))
     return {
-        "precision": precision,
-        "recall": recall,
-        "f1": 2 * precision * recall / (precision + recall),
-        "pair_accuracy": pair_ok / tp,
+        "precision": scores.precision,
+        "recall": scores.recall,
+        "f1": scores.f1,
+        "pair_accuracy": scores.pair_accuracy,
         "per_rule": dict(per_rule),
     }

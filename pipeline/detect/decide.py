@@ -27,9 +27,8 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from pipeline.detect.features import article_candidates, direction
+from pipeline.detect.features import read_article
 from pipeline.detect.gazetteer import Gazetteer, load_gazetteer
-from pipeline.detect.mentions import find_mentions, split_sections
 from pipeline.detect.model import DetectionModel, load_model
 from pipeline.records import DyadDetection, Evidence
 
@@ -71,11 +70,8 @@ def detect_dyads(
     model = model or load_model()
     low = model.candidate_threshold if candidate_threshold is None else candidate_threshold
     high = model.final_threshold if final_threshold is None else final_threshold
-    mentions, sections = find_mentions(title, text, published, gaz)
-    parts = dict(split_sections(title, text))
-    signals, candidates = article_candidates(
-        mentions, sections, f"{title} {parts['lead']}", f"{title}\n{text}", gaz
-    )
+    read = read_article(title, text, published, gaz)
+    mentions, signals, candidates = read.mentions, read.signals, read.candidates
     evidence = tuple(
         Evidence(text=m.text, country=m.country, kind=m.kind, where=m.where) for m in mentions[:60]
     )
@@ -89,8 +85,9 @@ def detect_dyads(
     probability = round(probability, 4)
     is_candidate = best is not None and probability >= low
     bilateral = best is not None and probability >= high
-    pair = best.pair if best is not None and is_candidate else ()
-    actor, target = direction(mentions, sections, pair, gaz) if len(pair) == 2 else (None, None)
+    chosen = best if best is not None and is_candidate else None
+    pair = chosen.pair if chosen else ()
+    actor, target = chosen.direction if chosen and chosen.direction else (None, None)
     return DyadDetection(
         bilateral=bilateral,
         candidate=is_candidate or bilateral,

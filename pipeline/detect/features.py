@@ -13,9 +13,10 @@ import itertools
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 
 from pipeline.detect.gazetteer import Gazetteer
-from pipeline.detect.mentions import Mention, Sections
+from pipeline.detect.mentions import Mention, Sections, find_mentions_in, split_sections
 
 PAIR_SEPARATORS = frozenset({"-", "–", "—", "/", "‑"})
 MAX_RANKED = 4  # countries by weight that may form a candidate pair (plus all headline countries)
@@ -126,6 +127,7 @@ class Candidate:
     first: str
     second: str
     features: tuple[float, ...]  # in ``FEATURES`` order
+    direction: tuple[str, str] | None = None  # (actor, target) when the headline says who acted
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -201,14 +203,6 @@ def _directional_title(
     return None
 
 
-def direction(
-    mentions: list[Mention], sections: Sections, pair: tuple[str, str], gaz: Gazetteer
-) -> tuple[str | None, str | None]:
-    """(actor, target) of the pair when the headline says who acted; else (None, None)."""
-    found = _directional_title(mentions, sections, pair[0], pair[1], gaz)
-    return found if found else (None, None)
-
-
 @dataclass(frozen=True)
 class _PhraseList:
     """A word list split once into single words (set lookups) and phrases (substring tests)."""
@@ -282,7 +276,7 @@ class ArticleSignals:
         # the headline's and lead's words (not country names), for the model's word weights
         self.words = frozenset(
             t.lower()
-            for t in (*token_map_words(sections, "title"), *token_map_words(sections, "lead"))
+            for t in (*token_lists["title"], *token_lists["lead"])
             if t[:1].isalpha() and t not in gaz.first_tokens
         )
         head_lowered: Counter[str] = Counter()
@@ -346,11 +340,6 @@ class ArticleSignals:
                     self.leaders_title.add(m.country)
                 if not m.in_office:
                     self.leaders_past.add(m.country)
-
-
-def token_map_words(sections: Sections, where: str) -> list[str]:
-    """The tokens of one section."""
-    return next((tokens for name, tokens in sections if name == where), [])
 
 
 def candidate_pairs(signals: ArticleSignals) -> list[tuple[str, str]]:
@@ -439,7 +428,26 @@ def article_candidates(
     patterns = pair_patterns(mentions, sections, gaz)
     out = []
     for a, b in candidate_pairs(signals):
-        directional = _directional_title(mentions, sections, a, b, gaz) is not None
-        features = pair_features(signals, patterns[_pair_key(a, b)], a, b, directional)
-        out.append(Candidate(a, b, features))
+        found = _directional_title(mentions, sections, a, b, gaz)
+        features = pair_features(signals, patterns[_pair_key(a, b)], a, b, found is not None)
+        out.append(Candidate(a, b, features, found))
     return signals, out
+
+
+@dataclass(frozen=True)
+class ReadArticle:
+    """An article read once: its mentions, token sections, signals and candidate pairs."""
+
+    mentions: list[Mention]
+    sections: Sections
+    signals: ArticleSignals
+    candidates: list[Candidate]
+
+
+def read_article(title: str, text: str, published: datetime | None, gaz: Gazetteer) -> ReadArticle:
+    """Everything detection and training need from one article, each step done once."""
+    parts = split_sections(title, text)
+    mentions, sections = find_mentions_in(parts, f"{title}\n{text}", published, gaz)
+    head_text = f"{title} {parts[1][1]}"
+    signals, candidates = article_candidates(mentions, sections, head_text, f"{title}\n{text}", gaz)
+    return ReadArticle(mentions, sections, signals, candidates)

@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -109,20 +108,3 @@ def score(
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return Scores(n, positives, precision, recall, f1, pair_ok / tp if tp else 0.0)
-
-
-def as_row(item: LabelledArticle) -> dict[str, Any]:
-    """The JSON object of one labelled item (the file's field order)."""
-    return {
-        "id": item.id,
-        "source": item.source,
-        "title": item.title,
-        "text": item.text,
-        "bilateral": item.bilateral,
-        "countries": list(item.countries),
-        "borderline": item.borderline,
-        "note": item.note,
-        "event_type": item.event_type,
-        "actor": item.actor,
-        "target": item.target,
-    }

@@ -119,9 +119,16 @@ def find_mentions(
 ) -> tuple[list[Mention], Sections]:
     """Every country mention in the title, lead and body, after disambiguation."""
     gaz = gaz or load_gazetteer()
+    return find_mentions_in(split_sections(title, text), f"{title}\n{text}", published, gaz)
+
+
+def find_mentions_in(
+    parts: list[tuple[str, str]], full_text: str, published: datetime | None, gaz: Gazetteer
+) -> tuple[list[Mention], Sections]:
+    """``find_mentions`` over sections already split (``split_sections``)."""
     when = published.date() if published else None
-    sections: Sections = [(where, tokenize(part)) for where, part in split_sections(title, text)]
-    doc = _Doc(f"{title}\n{text}", {t for _, tokens in sections for t in tokens})
+    sections: Sections = [(where, tokenize(part)) for where, part in parts]
+    doc = _Doc(full_text, {t for _, tokens in sections for t in tokens})
     first, forms, shared = gaz.first_tokens, gaz.forms, gaz.shared_leader_forms
     shouted = gaz.shouted
     mentions: list[Mention] = []

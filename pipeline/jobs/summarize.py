@@ -157,10 +157,13 @@ def summarize_stories(
             stories = repo.load_stories(engine, story_ids)
             article_count = sum(len(s.article_ids) for s in stories)
         summarizer.state.tokens_today = repo.tokens_used_since(engine, repo.start_of_day(now))
+        # A story of candidate articles only is shown once the model confirms it; without the
+        # model (local backend, deferred, fallback) it waits, unsummarised.
+        final_ids = repo.confirmed_article_ids(
+            engine, [i for story in stories for i in story.article_ids]
+        )
         for story in stories:
-            # A story of candidate articles only is shown once the model confirms it; without
-            # the model (local backend, deferred, fallback) it waits, unsummarised.
-            confirmed = bool(repo.confirmed_article_ids(engine, story.article_ids))
+            confirmed = not final_ids.isdisjoint(story.article_ids)
             if not confirmed and (local_only or deferred_reason is not None):
                 unconfirmed += 1
                 continue

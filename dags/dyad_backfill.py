@@ -83,6 +83,8 @@ def dyad_backfill() -> None:
     @task(pool=LLM_POOL, queue=LLM_QUEUE)
     def resummarize(detected: dict[str, Any]) -> dict[str, Any]:
         """Re-cluster the range and update its summaries."""
+        from airflow.sdk.exceptions import AirflowFailException
+
         from pipeline import jobs
 
         params = get_current_context()["params"]
@@ -90,6 +92,10 @@ def dyad_backfill() -> None:
         report = jobs.summarize_stories(
             dyad_settings(), since=since, until=until, force=bool(params.get("force"))
         )
+        try:
+            jobs.check_model_outcome(dyad_settings(), report)
+        except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
+            raise AirflowFailException(str(exc)) from exc
         return {"stories": report.stories, "statuses": report.statuses, "calls": report.calls}
 
     resummarize(redetect(reingest()))

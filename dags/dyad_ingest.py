@@ -131,7 +131,7 @@ def dyad_ingest() -> None:
     @task(pool=LLM_POOL, queue=LLM_QUEUE, outlets=[STORIES])
     def summarize(clustered: dict[str, Any]) -> dict[str, Any]:
         """Summarise the stories; skipped (no Asset event) when nothing changed."""
-        from airflow.sdk.exceptions import AirflowSkipException
+        from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
         from pipeline import jobs
 
@@ -141,6 +141,10 @@ def dyad_ingest() -> None:
             story_ids=clustered["stories"],
             run_id=f"ingest-{context['run_id']}"[:64],
         )
+        try:
+            jobs.check_model_outcome(dyad_settings(), report)
+        except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
+            raise AirflowFailException(str(exc)) from exc
         changed = sum(report.statuses.values())
         if not clustered["changed"] and not changed:
             raise AirflowSkipException("no story changed: nothing to summarise")

@@ -234,6 +234,10 @@ def summarize(
         print(report.model_dump_json())
     else:
         print_summarize_report(report)
+    try:
+        jobs.check_model_outcome(settings, report)
+    except DyadError as exc:
+        raise _fail(exc) from exc
 
 
 def print_summarize_report(report: jobs.SummarizeReport) -> None:
@@ -247,7 +251,7 @@ def print_summarize_report(report: jobs.SummarizeReport) -> None:
     table.add_row(
         "summaries",
         f"{statuses}; {report.unchanged} unchanged, {report.cached} from cache, "
-        f"{report.deferred} deferred",
+        f"{report.deferred} deferred, {report.waiting} waiting for a retry",
     )
     table.add_row("backend", report.backend)
     table.add_row(

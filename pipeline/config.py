@@ -169,6 +169,21 @@ class ClusterSettings(BaseModel):
     num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
 
 
+# Model-name patterns of models that reason before answering (``llm.reasoning_models``).
+REASONING_MODELS: tuple[str, ...] = (
+    "o1*",
+    "o3*",
+    "o4*",
+    "gpt-5*",
+    "*deepseek-r1*",
+    "deepseek-reasoner",
+    "*qwq*",
+    "*qwen3*",
+    "*gpt-oss*",
+    "*thinking*",
+)
+
+
 class LLMSettings(BaseModel):
     """The summariser: an OpenAI-compatible endpoint, or the local extractive one."""
 
@@ -180,8 +195,15 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = Field(
         None, description="API key; in Airflow the dyad_llm Connection"
     )
-    timeout: float = Field(
-        60.0, gt=0, le=600, description="seconds per request (not the client's 600)"
+    provider: Literal[
+        "auto", "openai", "azure", "vllm", "ollama", "llamacpp", "openrouter", "generic"
+    ] = Field(
+        "auto",
+        description="server profile: token-limit parameter, temperature, structured output, "
+        "timeout (auto = from base_url)",
+    )
+    timeout: float | None = Field(
+        None, gt=0, le=900, description="seconds per request (None = the profile's: 60 to 300)"
     )
     max_retries: int = Field(2, ge=0, le=10, description="retries on 429 (short), 5xx, timeouts")
     retry_after_max: float = Field(
@@ -190,7 +212,15 @@ class LLMSettings(BaseModel):
     circuit_after: int = Field(
         3, ge=1, le=100, description="consecutive failed stories that stop LLM calls for the run"
     )
-    max_output_tokens: int = Field(1200, ge=100, le=16000, description="reply length limit")
+    max_output_tokens: int = Field(1200, ge=100, le=32000, description="reply length limit")
+    reasoning_models: list[str] = Field(
+        default_factory=lambda: list(REASONING_MODELS),
+        description="model-name patterns that reason first: no temperature, "
+        "reasoning_output_tokens as the limit",
+    )
+    reasoning_output_tokens: int = Field(
+        8000, ge=100, le=100_000, description="reply limit for reasoning models (thinking counts)"
+    )
     temperature: float = Field(0.2, ge=0, le=2, description="sampling temperature")
     input_token_budget: int = Field(
         5000, ge=500, le=200_000, description="story text sent per call, in tokens"
@@ -200,9 +230,59 @@ class LLMSettings(BaseModel):
     )
     price_input_per_mtok: float = Field(0.15, ge=0, description="USD per million input tokens")
     price_output_per_mtok: float = Field(0.60, ge=0, description="USD per million output tokens")
-    structured_output: bool = Field(
-        True, description="send a JSON schema (response_format); off for servers without it"
+    structured_output: Literal["auto", "json_schema", "json_object", "prompt"] = Field(
+        "auto",
+        description="first step of the ladder json_schema -> json_object -> prompt "
+        "(auto = the profile's); steps down when the server refuses response_format",
     )
+    max_attempts: int = Field(
+        3, ge=1, le=20, description="model attempts per story before it is marked failed"
+    )
+    retry_hours: float = Field(
+        6.0, ge=0, le=720, description="hours before a story whose reply was unusable is retried"
+    )
+    on_no_summary: Literal["fail", "warn"] = Field(
+        "fail",
+        description="a run where the model produced no summary at all: fail the task (after "
+        "storing local summaries) or only warn",
+    )
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _structured_output(cls, value: object) -> object:
+        # Before 0.4 this was a boolean: true = send the schema, false = no response_format.
+        if isinstance(value, bool):
+            return "auto" if value else "prompt"
+        return value
+
+    @property
+    def profile_name(self) -> str:
+        """The provider profile in use (``auto`` resolved from the base URL)."""
+        from pipeline.summarize.providers import detect_provider
+
+        return detect_provider(self.base_url) if self.provider == "auto" else self.provider
+
+    @property
+    def request_timeout(self) -> float:
+        """Seconds per request: the setting, else the profile's."""
+        from pipeline.summarize.providers import PROFILES
+
+        return self.timeout if self.timeout is not None else PROFILES[self.profile_name].timeout
+
+    @property
+    def is_reasoning_model(self) -> bool:
+        """True when the model name matches ``reasoning_models``."""
+        from pipeline.summarize.providers import is_reasoning_model
+
+        return is_reasoning_model(self.model, self.reasoning_models)
+
+    @property
+    def output_token_limit(self) -> int:
+        """The reply limit sent: ``reasoning_output_tokens`` for reasoning models (at least
+        ``max_output_tokens``), else ``max_output_tokens``."""
+        if self.is_reasoning_model:
+            return max(self.max_output_tokens, self.reasoning_output_tokens)
+        return self.max_output_tokens
 
     @field_validator("base_url")
     @classmethod
@@ -407,6 +487,24 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         _yaml_path.reset(token)
 
 
+# The llm settings the ``dyad_llm`` Connection's extra may set.
+LLM_CONNECTION_EXTRA = (
+    "model",
+    "provider",
+    "structured_output",
+    "timeout",
+    "max_retries",
+    "temperature",
+    "max_output_tokens",
+    "reasoning_models",
+    "reasoning_output_tokens",
+    "input_token_budget",
+    "max_attempts",
+    "retry_hours",
+    "on_no_summary",
+)
+
+
 def with_connections(
     settings: Settings, *, llm: dict[str, Any] | None = None, smtp: dict[str, Any] | None = None
 ) -> Settings:
@@ -414,9 +512,10 @@ def with_connections(
 
     The DAG layer reads Airflow's ``dyad_llm`` and ``smtp_default`` Connections and passes their
     fields as plain dicts (host, port, login, password, extra), so this module never imports
-    Airflow. ``dyad_llm``: host = base URL, password = API key, extra may set model, timeout,
-    max_retries. ``smtp_default``: host, port, login, password; extra from_email, disable_tls,
-    disable_ssl (Airflow's SMTP provider conventions). Missing fields keep the settings' values.
+    Airflow. ``dyad_llm``: host = base URL, password = API key, extra may set any of
+    ``LLM_CONNECTION_EXTRA`` (model, provider, structured_output, ...). ``smtp_default``: host,
+    port, login, password; extra from_email, disable_tls, disable_ssl (Airflow's SMTP provider
+    conventions). Missing fields keep the settings' values.
     """
     llm_update: dict[str, Any] = {}
     if llm:
@@ -426,7 +525,7 @@ def with_connections(
         if llm.get("password"):
             llm_update["api_key"] = SecretStr(llm["password"])
             llm_update["backend"] = "openai"
-        for key in ("model", "timeout", "max_retries", "temperature", "max_output_tokens"):
+        for key in LLM_CONNECTION_EXTRA:
             if key in extra:
                 llm_update[key] = extra[key]
     smtp_update: dict[str, Any] = {}

@@ -29,9 +29,17 @@ The tree::
     │   └── NoExtractableText       nothing readable on the page
     ├── LLMError                    the summariser's endpoint or its output
     │   ├── LLMRateLimited          429 with a Retry-After too long to wait for (deferred)
-    │   ├── LLMUnavailable          5xx, timeouts, refused connections after retries
-    │   ├── LLMBadOutput            not JSON, wrong schema, or cut off, even after a repair
-    │   └── BudgetExhausted         the daily token budget is spent
+    │   ├── LLMUnavailable          the endpoint, not the story: every story would fail alike
+    │   │   ├── LLMAuthFailed       401/403: a wrong or missing key
+    │   │   ├── LLMNotFound         404: a wrong base URL or model name
+    │   │   └── LLMBadResponse      200 that is not a chat completion (an HTML page, no JSON)
+    │   ├── LLMBadOutput            this story's reply is unusable, even after a repair
+    │   │   ├── LLMRefused          the model refused (``message.refusal``); its text kept
+    │   │   ├── LLMEmptyReply       no choices, or no content
+    │   │   ├── LLMTruncated        cut off at the output limit, even after a larger limit
+    │   │   └── LLMRequestRejected  400/422 for this request that no request change fixes
+    │   ├── BudgetExhausted         the daily token budget is spent
+    │   └── LLMNoSummaries          a run sent stories to the model and got no summary back
     ├── OPMLError                   an OPML file that is unsafe or not OPML
     └── StoreError
         └── SchemaMismatch          the database is at an older Alembic revision
@@ -190,13 +198,68 @@ class LLMRateLimited(LLMError):
 
 
 class LLMUnavailable(LLMError):
+    """The endpoint failed (5xx, timeout, refused connection): every story would fail alike."""
+
     kind = "llm_unavailable"
     retryable = True
 
 
+class LLMAuthFailed(LLMUnavailable):
+    """401 or 403: the key is wrong, missing or not allowed this model."""
+
+    kind = "llm_auth"
+    retryable = False
+
+
+class LLMNotFound(LLMUnavailable):
+    """404: the base URL or the model name is wrong."""
+
+    kind = "llm_not_found"
+    retryable = False
+
+
+class LLMBadResponse(LLMUnavailable):
+    """An answer that is not a chat completion at all (an HTML page, a body without JSON)."""
+
+    kind = "llm_bad_response"
+    retryable = False
+
+
 class LLMBadOutput(LLMError):
+    """The model answered, but this story's reply cannot be used."""
+
     kind = "llm_bad_output"
     retryable = True
+
+
+class LLMRefused(LLMBadOutput):
+    """The model refused (``message.refusal`` set, OpenAI structured outputs)."""
+
+    kind = "llm_refused"
+
+
+class LLMEmptyReply(LLMBadOutput):
+    """A completion with no choices, or a choice with no content."""
+
+    kind = "llm_empty_reply"
+
+
+class LLMTruncated(LLMBadOutput):
+    """The reply was cut off at the output token limit, even after a larger limit."""
+
+    kind = "llm_truncated"
+
+
+class LLMRequestRejected(LLMBadOutput):
+    """400/422 for this story's request that no change of request shape fixes."""
+
+    kind = "llm_request_rejected"
+
+
+class LLMNoSummaries(LLMError):
+    """A run sent stories to the model and none came back summarised (local ones stored)."""
+
+    kind = "llm_no_summaries"
 
 
 class BudgetExhausted(LLMError):

@@ -4,9 +4,31 @@ It answers ``POST /v1/chat/completions`` the way the ``openai`` client expects, 
 derived from the request (so it is schema-valid and grounded in the articles it was sent), and
 can be scripted per test: a queue of behaviours, consumed one per request, then ``default``.
 
-Behaviours: "ok", "429:<seconds>" (Retry-After), "500", "hang:<seconds>", "prose", "truncated"
-(finish_reason=length with cut JSON), "wrong-schema", "invented" (a name and a number absent from
-the sources), "html" (markup and a link), "reject" (bilateral=false).
+Behaviours (one reply each): "ok", "429:<seconds>" (Retry-After), "500", "hang:<seconds>",
+"prose", "truncated" (finish_reason=length with cut JSON), "wrong-schema", "invented" (a name and a
+number absent from the sources), "html" (markup and a link), "reject" (bilateral=false), and the
+replies real servers give:
+
+- "fenced": the JSON in a ```json code fence (local models through Ollama or llama.cpp);
+- "think": a ``<think>...</think>`` block before the JSON (DeepSeek-R1, Qwen3 served without a
+  reasoning parser, as their chat templates emit it);
+- "refusal": ``content: null`` with ``refusal`` set (OpenAI structured outputs, "Refusals");
+- "empty-choices": 200 with ``choices: []``;
+- "html200": 200 with an HTML page (a wrong base URL that lands on a web site);
+- "401": OpenAI's answer to a wrong key (``invalid_api_key``);
+- "blank": schema-valid JSON with empty strings; "wrong-pair": actor and target outside the pair.
+
+Rules (``FakeLLM(rules=...)``) answer every request the way a kind of server is documented to:
+
+- "openai-reasoning": for o-series and gpt-5 models, 400 ``unsupported_parameter`` to
+  ``max_tokens`` and 400 ``unsupported_value`` to a temperature other than 1, with OpenAI's
+  messages (platform.openai.com/docs/guides/reasoning; the errors quoted in
+  github.com/teilomillet/gollm/issues/33 and griptape-ai/ComfyUI-Griptape/issues/312);
+- "no-json-schema": llama-cpp-python's server, whose ``response_format`` takes only ``text`` or
+  ``json_object`` (+ ``schema``): HTTP 500 "Input should be 'text' or 'json_object'" to
+  ``json_schema`` (as measured against llama-cpp-python 0.3.36);
+- "json-schema-400": OpenAI's answer for a model without structured outputs: 400 "Invalid
+  parameter: 'response_format' of type 'json_schema' is not supported with this model."
 """
 
 from __future__ import annotations
@@ -57,8 +79,9 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
 class FakeLLM:
     """The server; ``behaviours`` is consumed one per request; ``requests`` records them."""
 
-    def __init__(self, default: str = "ok") -> None:
+    def __init__(self, default: str = "ok", rules: tuple[str, ...] = ()) -> None:
         self.default = default
+        self.rules = set(rules)
         self.behaviours: deque[str] = deque()
         self.requests: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -75,7 +98,15 @@ class FakeLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 with server._lock:
                     server.requests.append(body)
-                    behaviour = server.behaviours.popleft() if server.behaviours else server.default
+                    refused = server.refusal_by_rule(body)
+                    behaviour = (
+                        ""
+                        if refused
+                        else (server.behaviours.popleft() if server.behaviours else server.default)
+                    )
+                if refused:
+                    server._send(self, refused[0], refused[1])
+                    return
                 server.respond(self, behaviour, body)
 
         class Quiet(ThreadingHTTPServer):
@@ -106,6 +137,38 @@ class FakeLLM:
         handler.end_headers()
         handler.wfile.write(data)
 
+    def refusal_by_rule(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]] | None:
+        """The error a documented server gives this request, or None when it accepts it."""
+        model = str(body.get("model", ""))
+        fmt = (body.get("response_format") or {}).get("type")
+        if "openai-reasoning" in self.rules and re.match(r"^(o\d|gpt-5)", model):
+            if "max_tokens" in body:
+                return 400, {"error": {
+                    "message": "Unsupported parameter: 'max_tokens' is not supported with this "
+                    "model. Use 'max_completion_tokens' instead.",
+                    "type": "invalid_request_error", "param": "max_tokens",
+                    "code": "unsupported_parameter"}}  # fmt: skip
+            if body.get("temperature", 1) != 1:
+                return 400, {"error": {
+                    "message": f"Unsupported value: 'temperature' does not support "
+                    f"{body['temperature']} with this model. Only the default (1) value is "
+                    "supported.",
+                    "type": "invalid_request_error", "param": "temperature",
+                    "code": "unsupported_value"}}  # fmt: skip
+        if "no-json-schema" in self.rules and fmt not in (None, "text", "json_object"):
+            return 500, {"error": {
+                "message": "1 validation error for CreateChatCompletionRequest\n"
+                "response_format.type\n  Input should be 'text' or 'json_object' "
+                f"[type=literal_error, input_value='{fmt}', input_type=str]",
+                "type": "internal_server_error", "param": None, "code": None}}  # fmt: skip
+        if "json-schema-400" in self.rules and fmt == "json_schema":
+            return 400, {"error": {
+                "message": "Invalid parameter: 'response_format' of type 'json_schema' is not "
+                "supported with this model.",
+                "type": "invalid_request_error", "param": "response_format",
+                "code": None}}  # fmt: skip
+        return None
+
     def respond(
         self, handler: BaseHTTPRequestHandler, behaviour: str, body: dict[str, Any]
     ) -> None:
@@ -124,9 +187,45 @@ class FakeLLM:
         if kind == "hang":
             time.sleep(float(arg or 5))
             return
+        if kind == "401":
+            self._send(handler, 401, {"error": {
+                "message": "Incorrect API key provided: sk-test. You can find your API key at "
+                "https://platform.openai.com/account/api-keys.",
+                "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})  # fmt: skip
+            return
+        if kind == "empty-choices":
+            self._send(handler, 200, {"id": "chatcmpl-empty", "object": "chat.completion",
+                                      "created": int(time.time()), "model": body.get("model"),
+                                      "choices": []})  # fmt: skip
+            return
+        if kind == "html200":
+            page = b"<!doctype html><html><head><title>Welcome</title></head><body>Hi</body></html>"
+            handler.send_response(200)
+            handler.send_header("Content-Type", "text/html; charset=utf-8")
+            handler.send_header("Content-Length", str(len(page)))
+            handler.end_headers()
+            handler.wfile.write(page)
+            return
         summary = summary_from_request(body)
         finish = "stop"
-        if kind == "prose":
+        refusal = None
+        content: str | None
+        if kind == "fenced":
+            content = "```json\n" + json.dumps(summary, indent=2) + "\n```"
+        elif kind == "think":
+            content = (
+                "<think>\nThe user wants a JSON summary. The articles describe a visit; "
+                'I should fill "headline" first {not JSON}.\n</think>\n\n' + json.dumps(summary)
+            )
+        elif kind == "refusal":
+            content, refusal = None, "I'm sorry, I can't assist with that request."
+        elif kind == "blank":
+            summary.update(headline="", summary="", key_points=[""])
+            content = json.dumps(summary)
+        elif kind == "wrong-pair":
+            summary.update(actor_country="US", target_country="CN", event_type="THREATEN")
+            content = json.dumps(summary)
+        elif kind == "prose":
             content = "Here is a summary: the two countries talked about many things."
         elif kind == "truncated":
             content, finish = json.dumps(summary)[:80], "length"
@@ -146,11 +245,13 @@ class FakeLLM:
         else:
             content = json.dumps(summary)
         prompt_tokens = sum(len(m["content"]) for m in body["messages"]) // 4
+        completion_tokens = len(content or "") // 4
         self._send(handler, 200, {
             "id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
             "model": body.get("model", "test"),
             "choices": [{"index": 0, "finish_reason": finish,
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": len(content) // 4,
-                      "total_tokens": prompt_tokens + len(content) // 4},
+                         "message": {"role": "assistant", "content": content,
+                                     "refusal": refusal}}],
+            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                      "total_tokens": prompt_tokens + completion_tokens},
         })  # fmt: skip

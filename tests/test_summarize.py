@@ -103,7 +103,9 @@ def test_delimiter_is_fresh_per_request_and_cannot_be_forged(tmp_path: Path, llm
     assert delimiter not in second
 
 
-def test_prose_gets_one_repair_then_pending(tmp_path: Path, llm: FakeLLM) -> None:
+def test_prose_gets_one_repair_then_the_local_summary_with_the_reason(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
     llm.script("prose", "ok")
     assert (
         summarizer(llm_settings(tmp_path, llm)).summarize(sample_story()).status
@@ -112,19 +114,21 @@ def test_prose_gets_one_repair_then_pending(tmp_path: Path, llm: FakeLLM) -> Non
     assert "not valid JSON" in llm.requests[1]["messages"][-1]["content"]
     llm.script("prose", "prose")
     record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
-    assert record.status == SummaryStatus.PENDING and "repair" in (record.reason or "")
+    assert record.status == SummaryStatus.LOCAL and "repair" in (record.reason or "")
+    assert record.summary is not None and record.error_kind == "llm_bad_output"
+    assert record.attempts == 1 and record.next_attempt_at is not None
 
 
 @pytest.mark.parametrize(
     "behaviour, reason", [("wrong-schema", "schema"), ("truncated", "cut off")]
 )
-def test_bad_output_leaves_the_story_pending(
+def test_bad_output_keeps_a_summary_with_the_reason(
     tmp_path: Path, llm: FakeLLM, behaviour: str, reason: str
 ) -> None:
     llm.default = behaviour
     record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
-    assert record.status == SummaryStatus.PENDING and reason in (record.reason or "")
-    assert record.summary is None
+    assert record.status == SummaryStatus.LOCAL and reason in (record.reason or "")
+    assert record.summary is not None and record.summary.headline
 
 
 def test_invented_facts_are_regenerated_once_then_unverified(tmp_path: Path, llm: FakeLLM) -> None:
@@ -194,7 +198,7 @@ def test_hang_past_the_timeout_is_cut(tmp_path: Path, llm: FakeLLM) -> None:
     settings = llm_settings(tmp_path, llm, timeout=1, max_retries=0)
     started = time.monotonic()
     record = summarizer(settings).summarize(sample_story())
-    assert record.status == SummaryStatus.LOCAL and "Timeout" in (record.reason or "")
+    assert record.status == SummaryStatus.LOCAL and "no answer within 1 s" in (record.reason or "")
     assert time.monotonic() - started < 4
 
 

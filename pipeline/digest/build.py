@@ -5,8 +5,9 @@ zone (``digest_window``); any date can be rebuilt. Stories are grouped by countr
 ordered by importance: distinct outlets reporting (coverage), the magnitude of the
 cooperation-conflict score (something big happened, either way), and whether anything new
 happened in the window; stories within a pair by the same. Only summaries a reader can use are
-shown (verified, unverified and local ones, each labelled); rejected and pending ones are counted
-in the ledger. Links come only from our records and only when they are http(s).
+shown (verified, unverified and local ones, each labelled, and the best summary of a story the
+model failed on, with the reason); rejected and pending ones are counted in the ledger. Links come
+only from our records and only when they are http(s).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pipeline.digest.model import (
 )
 from pipeline.urls import is_fetchable
 
-SHOWN = frozenset({"verified", "unverified", "local"})
+SHOWN = frozenset({"verified", "unverified", "local", "failed"})
 
 
 def digest_window(
@@ -68,6 +69,7 @@ def _story(row: dict[str, Any], start: datetime) -> DigestStory | None:
         target=summary.get("target_country"),
         cooperation_score=score,
         status=record["status"],
+        note=_note(record),
         new=new,
         outlets=outlets,
         first_seen=row["first_seen"],
@@ -76,6 +78,27 @@ def _story(row: dict[str, Any], start: datetime) -> DigestStory | None:
         sources=sources,
         importance=round(importance, 2),
     )
+
+
+def _note(record: dict[str, Any]) -> str | None:
+    """Why a story shows no fresh model summary, in a reader's words (None when it does)."""
+    kind = record.get("error_kind")
+    if not kind:
+        return None
+    what = {
+        "llm_refused": "the model refused to summarise it",
+        "llm_truncated": "the model's reply was cut off",
+        "llm_empty_reply": "the model sent an empty reply",
+        "llm_request_rejected": "the model's server rejected the request",
+        "llm_bad_output": "the model's reply was not usable",
+        "llm_auth": "the model's server refused our key",
+        "llm_not_found": "the model or its address was not found",
+        "llm_bad_response": "the model's address did not answer as a model server",
+    }.get(kind, "the model was unavailable")
+    shown = "previous model summary" if record.get("backend") == "openai" else "extractive summary"
+    if record.get("status") == "failed":
+        return f"{what.capitalize()} after {record.get('attempts', 0)} attempts; {shown} shown."
+    return f"{what.capitalize()}; {shown} shown until it answers."
 
 
 def _trend(rows: Sequence[dict[str, Any]], end: datetime, days: int) -> list[TrendPoint]:
@@ -174,5 +197,6 @@ def assemble_digest(
             summaries_unverified=statuses.get("unverified", 0),
             summaries_local=statuses.get("local", 0),
             summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
+            summaries_failed=statuses.get("failed", 0),
         ),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field
 
-DIGEST_SCHEMA_VERSION = "1"
+DIGEST_SCHEMA_VERSION = "2"
 DIGEST_SCHEMA_FILE = Path(__file__).with_name("digest.schema.json")
 
 
@@ -36,7 +36,10 @@ class DigestStory(BaseModel):
     actor: str | None = None
     target: str | None = None
     cooperation_score: int | None = None
-    status: str = Field(description="verified | unverified | local")
+    status: str = Field(description="verified | unverified | local | failed")
+    note: str | None = Field(
+        None, description="why the model's summary is missing (the reason is in the store)"
+    )
     new: bool = Field(description="first seen inside this digest's window")
     outlets: int
     first_seen: datetime
@@ -72,6 +75,10 @@ class Ledger(BaseModel):
     summaries_unverified: int = 0
     summaries_local: int = 0
     summaries_pending: int = 0
+    summaries_failed: int = 0
+    llm_failures: dict[str, int] = Field(
+        default_factory=dict, description="failed LLM requests in the window, by kind"
+    )
     llm_calls: int = 0
     llm_tokens: int = 0
     llm_cost_usd: float = 0.0

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from pipeline.errors import LLMNoSummaries
 from pipeline.jobs.digest import (
     FORMATS,
     DeliveryReport,
@@ -30,6 +31,7 @@ from pipeline.jobs.ingest import (
 from pipeline.jobs.summarize import (
     ClusterReport,
     SummarizeReport,
+    check_model_outcome,
     cluster_window,
     summarize_stories,
 )
@@ -40,8 +42,10 @@ __all__ = [
     "ClusterReport",
     "DeliveryReport",
     "IngestReport",
+    "LLMNoSummaries",
     "SummarizeReport",
     "build_digest",
+    "check_model_outcome",
     "cluster_window",
     "detect_articles",
     "detect_pending",

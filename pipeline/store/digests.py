@@ -18,6 +18,7 @@ from pipeline.store.models import (
     Article,
     DeliveryRow,
     DigestRow,
+    Failure,
     Feed,
     LLMCallRow,
     Run,
@@ -75,6 +76,14 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
                 select(Feed.name).where(Feed.last_status == "failed").order_by(Feed.name)
             )
         ]
+        llm_failures = {
+            kind: int(n)
+            for kind, n in conn.execute(
+                select(Failure.kind, func.count())
+                .where(Failure.stage == "summarize", Failure.at >= start, Failure.at < end)
+                .group_by(Failure.kind)
+            )
+        }
         usage = conn.execute(
             select(
                 func.coalesce(func.sum(LLMCallRow.calls), 0),
@@ -98,6 +107,7 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
         "llm_calls": int(usage[0]),
         "llm_tokens": int(usage[1]),
         "llm_cost_usd": round(float(usage[2]), 4),
+        "llm_failures": llm_failures,
     }
 
 

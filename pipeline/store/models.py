@@ -282,3 +282,17 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("digest_id", "recipient", name="uq_deliveries_digest_recipient"),
     )
+
+
+class LLMEndpointRow(Base):
+    """The request shape an endpoint and model accept, learned from their errors
+    (pipeline.summarize.providers): structured-output step, token-limit parameter, temperature."""
+
+    __tablename__ = "llm_endpoints"
+
+    endpoint: Mapped[str] = mapped_column(String(500), primary_key=True)
+    model: Mapped[str] = mapped_column(String(200), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(200))
+    shape: Mapped[dict[str, Any]]
+    reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

@@ -13,6 +13,7 @@ from pipeline.store.models import (
     Failure,
     Feed,
     LLMCallRow,
+    LLMEndpointRow,
     Run,
     SummaryRow,
 )
@@ -96,6 +97,17 @@ def status_report(
                 select(DeliveryRow).order_by(DeliveryRow.updated_at.desc()).limit(10)
             )
         ]
+        endpoints = [
+            {
+                "endpoint": r.endpoint,
+                "model": r.model,
+                "sends": f"{r.shape.get('structured')}, {r.shape.get('limit_param')}, "
+                + ("temperature" if r.shape.get("temperature") else "no temperature"),
+                "learned": f"{r.updated_at:%Y-%m-%d %H:%M}",
+                "because": (r.reason or "")[:120],
+            }
+            for r in conn.execute(select(LLMEndpointRow).order_by(LLMEndpointRow.endpoint))
+        ]
         models = [
             {"model": model, "stories": n}
             for model, n in conn.execute(
@@ -117,5 +129,6 @@ def status_report(
         f"Failures in the last {period.days} days": failures,
         "LLM usage": usage,
         "Models used": models,
+        "LLM request shapes learned": endpoints,
         "Last deliveries": deliveries,
     }

@@ -19,6 +19,7 @@ from pipeline.store.models import (
     Feed,
     LLMCacheRow,
     LLMCallRow,
+    LLMEndpointRow,
     StoryRow,
     SummaryRow,
 )
@@ -201,7 +202,7 @@ def record_llm_usage(
                 input_tokens=usage.get("input_tokens", 0),
                 output_tokens=usage.get("output_tokens", 0),
                 cost_usd=usage.get("cost_usd", 0.0),
-                outcome=record["status"],
+                outcome=(record.get("error_kind") or record["status"])[:20],
                 at=now,
             )
         )
@@ -278,3 +279,35 @@ def load_stories(engine: Engine, story_ids: Sequence[str]) -> list[Story]:
         )
         for r in sorted(rows, key=lambda r: (r["last_seen"], r["id"]), reverse=True)
     ]
+
+
+def endpoint_shape(engine: Engine, endpoint: str, model: str) -> tuple[str, dict[str, Any]] | None:
+    """The remembered request shape of an endpoint and model, with the basis it was learned on
+    (profile and settings), or None."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(LLMEndpointRow.basis, LLMEndpointRow.shape).where(
+                LLMEndpointRow.endpoint == endpoint, LLMEndpointRow.model == model
+            )
+        ).first()
+    return (row.basis, row.shape) if row else None
+
+
+def save_endpoint_shape(
+    engine: Engine,
+    endpoint: str,
+    model: str,
+    *,
+    basis: str,
+    shape: dict[str, Any],
+    reason: str | None,
+    now: datetime,
+) -> None:
+    """Remember the request shape an endpoint and model accept."""
+    values = {"basis": basis, "shape": shape, "reason": reason, "updated_at": now}
+    with engine.begin() as conn:
+        conn.execute(
+            upsert_insert(conn, LLMEndpointRow)
+            .values(endpoint=endpoint, model=model, **values)
+            .on_conflict_do_update(index_elements=["endpoint", "model"], set_=values)
+        )

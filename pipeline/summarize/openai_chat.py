@@ -1,63 +1,48 @@
-"""The OpenAI-compatible backend: one chat completion, with Dyad's own retry rules.
+"""The OpenAI-compatible backend: one chat completion, sent the way the server accepts it.
 
-Uses the official ``openai`` client (works unchanged against OpenAI, Azure OpenAI, vLLM and
-Ollama through ``base_url``) with its own retries turned off, so Dyad decides: a 429 whose
-Retry-After is short is waited out and retried; a long one raises ``LLMRateLimited`` (the rest
-of the run is deferred); 5xx, timeouts and refused connections are retried with backoff, then
-raise ``LLMUnavailable``. The timeout is explicit (``llm.timeout``, 60 s by default, not the
-client's 600 s).
+Uses the official ``openai`` client (OpenAI, Azure OpenAI's v1 API, OpenRouter, vLLM, Ollama,
+llama.cpp through ``base_url``) with its own retries off, so Dyad decides:
+
+- the request follows a ``RequestShape`` (``providers``): token-limit parameter, temperature,
+  structured-output step. A 400/422/500 that names a parameter (``max_tokens``, ``temperature``,
+  ``response_format``) changes the shape and the request is sent again at once; the change is
+  kept in ``shape_changes`` for the store, which remembers the shape per endpoint and model;
+- a 429 whose Retry-After is short is waited out and retried; a long one raises
+  ``LLMRateLimited`` (the rest of the run is deferred);
+- 5xx, timeouts and refused connections are retried with backoff, then raise ``LLMUnavailable``;
+  401/403 raise ``LLMAuthFailed`` and 404 ``LLMNotFound`` at once (no retry helps);
+- other 400s raise ``LLMRequestRejected`` (this story's request);
+- the body is read by ``replies.read_completion``: an HTML page, no choices or a refusal are
+  named errors, never a crash.
+
+Every failed request is appended to ``failed_requests`` (the caller records them). The timeout
+is explicit (``llm.timeout``, else the profile's), never the client's 600 s.
 """
 
 from __future__ import annotations
 
-import copy
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import openai
 
 from pipeline.config import LLMSettings
-from pipeline.errors import LLMRateLimited, LLMUnavailable
-from pipeline.summarize.schema import LLMSummary
-
-_UNSUPPORTED_KEYWORDS = (
-    "maxLength",
-    "minLength",
-    "maxItems",
-    "minItems",
-    "minimum",
-    "maximum",
-    "title",
-    "description",
-    "default",
+from pipeline.errors import (
+    LLMAuthFailed,
+    LLMError,
+    LLMNotFound,
+    LLMRateLimited,
+    LLMRequestRejected,
+    LLMUnavailable,
 )
+from pipeline.summarize.prompts import schema_hint
+from pipeline.summarize.providers import PROFILES, RequestShape, adapt_to_error, initial_shape
+from pipeline.summarize.replies import Completion, read_completion
+from pipeline.summarize.schema import response_schema
 
-
-@dataclass(frozen=True)
-class Completion:
-    text: str
-    finish_reason: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-
-
-def response_schema() -> dict[str, Any]:
-    """The summary JSON Schema in the strict subset structured-output endpoints accept."""
-
-    def strip(node: Any, in_properties: bool = False) -> Any:
-        if isinstance(node, dict):
-            return {
-                k: strip(v, k == "properties" and not in_properties)
-                for k, v in node.items()
-                if in_properties or k not in _UNSUPPORTED_KEYWORDS
-            }
-        if isinstance(node, list):
-            return [strip(v) for v in node]
-        return node
-
-    return strip(copy.deepcopy(LLMSummary.model_json_schema()))
+_MAX_SHAPE_CHANGES = 4
 
 
 def _retry_after(error: openai.APIStatusError) -> float | None:
@@ -68,6 +53,16 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
         return None
 
 
+def _error_text(error: openai.APIStatusError) -> str:
+    body = error.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return f"{inner['message']} ({json.dumps(body)[:300]})"
+        return json.dumps(body)[:400]
+    return str(error)[:400]
+
+
 class OpenAIChat:
     """Sends chat completions to an OpenAI-compatible endpoint."""
 
@@ -76,24 +71,47 @@ class OpenAIChat:
         settings: LLMSettings,
         client: openai.OpenAI | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        shape: RequestShape | None = None,
     ) -> None:
         self.settings = settings
         key = settings.api_key.get_secret_value() if settings.api_key else "not-needed"
         self.client = client or openai.OpenAI(
-            api_key=key, base_url=settings.base_url, timeout=settings.timeout, max_retries=0
+            api_key=key,
+            base_url=settings.base_url,
+            timeout=settings.request_timeout,
+            max_retries=0,
         )
         self._sleep = sleep
+        self.profile = PROFILES[settings.profile_name]
+        self.initial = initial_shape(
+            self.profile, settings.is_reasoning_model, settings.structured_output
+        )
+        self.shape = shape or self.initial
+        self.shape_changes: list[str] = []
+        self.failed_requests: list[LLMError] = []
 
-    def complete(self, messages: list[dict[str, str]]) -> Completion:
-        """One completion. Raises ``LLMRateLimited`` or ``LLMUnavailable``."""
-        s = self.settings
+    @property
+    def endpoint(self) -> str:
+        """The endpoint's base URL, as the store keys it."""
+        return self.settings.base_url or "https://api.openai.com/v1"
+
+    def request(self, messages: list[dict[str, str]], max_output_tokens: int) -> dict[str, Any]:
+        """The request body for ``messages`` under the current shape."""
+        s, shape = self.settings, self.shape
+        hint = schema_hint(shape.structured)
+        if hint:
+            messages = [
+                {**messages[0], "content": messages[0]["content"] + "\n\n" + hint},
+                *messages[1:],
+            ]
         kwargs: dict[str, Any] = {
             "model": s.model,
             "messages": messages,
-            "temperature": s.temperature,
-            "max_tokens": s.max_output_tokens,
+            shape.limit_param: max_output_tokens,
         }
-        if s.structured_output:
+        if shape.temperature:
+            kwargs["temperature"] = s.temperature
+        if shape.structured == "json_schema":
             kwargs["response_format"] = {
                 "type": "json_schema",
                 "json_schema": {
@@ -102,12 +120,35 @@ class OpenAIChat:
                     "strict": True,
                 },
             }
-        attempt = 0
+        elif shape.structured == "json_object":
+            kwargs["response_format"] = {"type": "json_object"}
+            if shape.schema_in_json_object:
+                kwargs["response_format"]["schema"] = response_schema()
+        return kwargs
+
+    def _failed(self, error: LLMError) -> LLMError:
+        self.failed_requests.append(error)
+        return error
+
+    def complete(
+        self, messages: list[dict[str, str]], max_output_tokens: int | None = None
+    ) -> Completion:
+        """One completion. Raises ``LLMRateLimited``, ``LLMUnavailable`` (and its kinds), or
+        ``LLMBadOutput`` kinds for a reply that cannot be read."""
+        s = self.settings
+        limit = max_output_tokens or s.output_token_limit
+        attempt = changes = 0
         while True:
+            kwargs = self.request(messages, limit)
             try:
-                response = self.client.chat.completions.create(**kwargs)
+                raw = self.client.chat.completions.with_raw_response.create(**kwargs)
+                try:
+                    return read_completion(raw.text, raw.headers.get("content-type"))
+                except LLMError as exc:
+                    raise self._failed(exc) from None
             except openai.RateLimitError as exc:
                 wait = _retry_after(exc)
+                self._failed(LLMRateLimited(f"HTTP 429: {_error_text(exc)}", retry_after=wait or 0))
                 if wait is not None and wait > s.retry_after_max:
                     raise LLMRateLimited(f"rate limited for {wait:g} s", retry_after=wait) from exc
                 if attempt >= s.max_retries:
@@ -115,26 +156,37 @@ class OpenAIChat:
                         "rate limited after retries", retry_after=wait or 60
                     ) from exc
                 self._sleep(wait if wait is not None else 2.0 * 2**attempt)
-            except (
-                openai.APITimeoutError,
-                openai.APIConnectionError,
-                openai.InternalServerError,
-            ) as exc:
-                if attempt >= s.max_retries:
-                    raise LLMUnavailable(f"{type(exc).__name__}: {exc}") from exc
-                self._sleep(min(8.0, 0.5 * 2**attempt))
             except openai.APIStatusError as exc:
-                if exc.status_code >= 500 and attempt < s.max_retries:
-                    self._sleep(min(8.0, 0.5 * 2**attempt))
+                status, text = exc.status_code, _error_text(exc)
+                adapted = adapt_to_error(self.shape, status, text)
+                if adapted is not None and changes < _MAX_SHAPE_CHANGES:
+                    self._failed(
+                        LLMRequestRejected(f"HTTP {status}: {text}; sending again as {adapted}")
+                    )
+                    self.shape_changes.append(f"HTTP {status}: {adapted.reason}")
+                    self.shape = adapted
+                    changes += 1
+                    continue
+                if status in (401, 403):
+                    raise self._failed(LLMAuthFailed(f"HTTP {status}: {text}")) from exc
+                if status == 404:
+                    raise self._failed(LLMNotFound(f"HTTP 404: {text}")) from exc
+                if status < 500:
+                    raise self._failed(LLMRequestRejected(f"HTTP {status}: {text}")) from exc
+                self._failed(LLMUnavailable(f"HTTP {status}: {text}"))
+                if attempt >= s.max_retries:
+                    raise LLMUnavailable(f"HTTP {status}: {text}") from exc
+                self._sleep(min(8.0, 0.5 * 2**attempt))
+            except (openai.APITimeoutError, openai.APIConnectionError) as exc:
+                if isinstance(exc, openai.APITimeoutError):
+                    message = f"no answer within {s.request_timeout:g} s (llm.timeout)"
                 else:
-                    raise LLMUnavailable(f"HTTP {exc.status_code}: {str(exc)[:300]}") from exc
-            else:
-                choice = response.choices[0]
-                usage = response.usage
-                return Completion(
-                    text=choice.message.content or "",
-                    finish_reason=choice.finish_reason,
-                    input_tokens=usage.prompt_tokens if usage else None,
-                    output_tokens=usage.completion_tokens if usage else None,
-                )
+                    message = f"connection failed: {exc}"
+                self._failed(LLMUnavailable(message))
+                if attempt >= s.max_retries:
+                    raise LLMUnavailable(message) from exc
+                self._sleep(min(8.0, 0.5 * 2**attempt))
             attempt += 1
+
+
+__all__ = ["Completion", "OpenAIChat", "response_schema"]

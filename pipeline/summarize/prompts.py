@@ -9,12 +9,15 @@ drops elements hidden from readers, comments and scripts.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Sequence
+from typing import Any
 
 from pipeline.records import StoryArticle
+from pipeline.summarize.schema import response_schema
 
-PROMPT_VERSION = "story-summary-v1"
+PROMPT_VERSION = "story-summary-v2"
 
 SYSTEM = """You write briefings for analysts who follow relations between countries.
 
@@ -42,7 +45,12 @@ Rules for everything you write:
 - "cooperation_score": integer from -10 (armed conflict) to +10 (deep cooperation).
 - "actors": people and institutions named in the articles, with their role and country code.
 - "third_party_reactions": only countries other than {a} and {b}, with what the articles report.
-Reply with JSON only, matching the schema."""
+Reply with one JSON object only, with exactly these fields: bilateral (true/false),
+reject_reason (text or null), headline, summary, key_points (list of texts), whats_new,
+background, event_type, actor_country, target_country (code or null), cooperation_score
+(integer), actors (list of {{"name", "role", "country"}}), agreements (list of texts),
+third_party_reactions (list of {{"country", "stance": support/oppose/concern/neutral,
+"evidence"}})."""
 
 REPAIR = (
     "Your reply could not be used: {problem}. Reply again with only the corrected JSON object, "
@@ -53,6 +61,47 @@ REGROUND = (
     "These parts of your reply are not supported by the articles: {problems}. Write the JSON again "
     "using only names, numbers and quotations that appear in the articles. No HTML or links."
 )
+
+
+# One example of the reply's shape, for servers that take no schema (the "prompt" step).
+EXAMPLE: dict[str, Any] = {
+    "bilateral": True,
+    "reject_reason": None,
+    "headline": "Country A and Country B agree to extend a fishing accord by two years",
+    "summary": "Ministers of the two countries signed an extension of their fishing accord in "
+    "the capital of Country A, keeping quotas at current levels.",
+    "key_points": [
+        "The accord now runs for two more years.",
+        "Quotas stay at current levels.",
+    ],
+    "whats_new": "The extension was signed; talks had stalled in the spring.",
+    "background": "The accord dates from an earlier agreement between the two governments.",
+    "event_type": "AGREE",
+    "actor_country": None,
+    "target_country": None,
+    "cooperation_score": 5,
+    "actors": [{"name": "A. Minister", "role": "fisheries minister", "country": "AA"}],
+    "agreements": ["Two-year extension of the fishing accord"],
+    "third_party_reactions": [],
+}
+
+
+def schema_hint(structured: str) -> str:
+    """What the system message adds when the server does not enforce the schema: the schema
+    itself for ``json_object``; the schema and one example for ``prompt``; nothing for
+    ``json_schema`` (the server enforces it)."""
+    if structured == "json_schema":
+        return ""
+    hint = "The JSON object must match this JSON Schema:\n" + json.dumps(
+        response_schema(), separators=(",", ":")
+    )
+    if structured == "prompt":
+        hint += (
+            "\n\nAn example of the shape only (its facts are invented; use only the articles):\n"
+            + json.dumps(EXAMPLE)
+            + "\nReply with the JSON object alone: no code fence, no text before or after it."
+        )
+    return hint
 
 
 def new_delimiter() -> str:

@@ -21,13 +21,15 @@ Field by field (LLMSummary):
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 
 class EventType(StrEnum):
@@ -47,6 +49,17 @@ class EventType(StrEnum):
     MOBILIZE = "MOBILIZE"
     COERCE = "COERCE"
     ASSAULT = "ASSAULT"
+
+
+MIN_HEADLINE = 10
+MIN_SUMMARY = 40
+
+
+FROM_MODEL = {"from_model": True}  # validation context of a model's reply
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.lower().replace(".", " ").split())
 
 
 class Stance(StrEnum):
@@ -90,6 +103,27 @@ class LLMSummary(_Strict):
     agreements: list[str] = Field(max_length=8)
     third_party_reactions: list[Reaction] = Field(max_length=8)
 
+    @model_validator(mode="after")
+    def _meaningful(self, info: ValidationInfo) -> LLMSummary:
+        """A model's bilateral summary says something: a headline and summary of real length
+        (checked on return: OpenAI's strict mode takes no string lengths), and key points that
+        are not the summary again. Applies to replies (validated with ``FROM_MODEL`` as
+        context), not to stored or local summaries."""
+        if not self.bilateral or not (info.context or {}).get("from_model"):
+            return self
+        if len(self.headline) < MIN_HEADLINE or len(self.headline.split()) < 3:
+            raise ValueError("headline: fewer than 3 words")
+        if len(self.summary) < MIN_SUMMARY or len(self.summary.split()) < 8:
+            raise ValueError("summary: fewer than 8 words")
+        whole = _norm(self.summary)
+        for number, point in enumerate(self.key_points, start=1):
+            text = _norm(point)
+            if len(text) < 8:
+                raise ValueError(f"key_points.{number}: empty or too short")
+            if text == whole or (len(text) > 40 and text in whole):
+                raise ValueError(f"key_points.{number}: repeats the summary; say something new")
+        return self
+
 
 class SummaryStatus(StrEnum):
     VERIFIED = "verified"  # passed the grounding check
@@ -97,6 +131,8 @@ class SummaryStatus(StrEnum):
     LOCAL = "local"  # made by the local extractive summariser
     REJECTED = "rejected"  # the model says the story is not bilateral
     PENDING = "pending"  # no usable summary yet (deferred, invalid output); retried next run
+    FAILED = "failed"  # the model's replies stayed unusable after llm.max_attempts; the summary
+    # shown is the previous or the local one, with the reason
 
 
 class Source(BaseModel):
@@ -129,6 +165,40 @@ class StorySummary(BaseModel):
     prompt_version: str
     content_hash: str
     usage: Usage = Field(default_factory=Usage)
+    error_kind: str | None = Field(
+        None, description="why the model's last attempt gave no summary (an error kind)"
+    )
+    attempts: int = Field(0, description="model attempts that gave no usable summary")
+    model_tried: str | None = Field(
+        None, description="the model those attempts went to (model names the summary's maker)"
+    )
+    next_attempt_at: datetime | None = Field(
+        None, description="not sent to the model again before this time"
+    )
+
+
+# What OpenAI's strict mode does not support (platform.openai.com/docs/guides/structured-outputs,
+# "Supported schemas": strings take pattern and format, numbers minimum/maximum, arrays
+# minItems/maxItems; no default). Our own validation checks the string lengths on return.
+_UNSUPPORTED_KEYWORDS = ("maxLength", "minLength", "title", "default")
+
+
+def response_schema() -> dict[str, Any]:
+    """The summary JSON Schema in the strict subset structured-output endpoints accept: every
+    property required, no additional properties, only supported keywords."""
+
+    def strip(node: Any, in_properties: bool = False) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: strip(v, k == "properties" and not in_properties)
+                for k, v in node.items()
+                if in_properties or k not in _UNSUPPORTED_KEYWORDS
+            }
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    return strip(copy.deepcopy(LLMSummary.model_json_schema()))
 
 
 SCHEMA_FILE = Path(__file__).with_name("summary.schema.json")

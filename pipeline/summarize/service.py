@@ -1,13 +1,23 @@
 """One story in, one summary record out: the rules around the model call.
 
 ``StorySummarizer.summarize`` sends one request per story (never per article) with the articles
-trimmed to the input budget; validates the JSON against the schema (one repair attempt on
-invalid or wrong-schema output; a reply cut off by the token limit is retried once with half the
-input); stores a story the model rejects as not bilateral as "rejected"; runs the grounding check
-and regenerates once with the problems named, storing a second failure as "unverified". The
-circuit breaker opens after ``llm.circuit_after`` stories in a row fail for endpoint reasons; from
-then on, and whenever no key is configured, the local summariser fills in (status "local").
+trimmed to the input budget. The reply is read tolerantly (``replies``: reasoning blocks, code
+fences, prose around the object) and validated against the schema and the story (actor and
+target in the pair, country codes the gazetteer knows, meaningful lengths); an invalid reply gets
+one repair round trip. A reply cut off at the output limit is asked again with a larger limit,
+then with really shorter input (never a byte-identical request). A story the model rejects as not
+bilateral is stored as "rejected"; the grounding check regenerates once with the problems named,
+storing a second failure as "unverified".
+
+No story is lost to a bad reply: when the model gives nothing usable (``LLMBadOutput`` kinds:
+invalid even after repair, refused, empty, cut off, request rejected) the story keeps its previous
+model summary for the same content, or gets the local one, with the reason beside it; it is
+tried again after ``llm.retry_hours`` and marked "failed" after ``llm.max_attempts``. Endpoint
+failures (``LLMUnavailable`` kinds: 5xx, timeouts, 401, 404, an HTML page) fall back the same way
+without counting against the story, and open the circuit breaker after ``llm.circuit_after``
+stories in a row; from then on, and whenever no key is configured, the local summariser fills in.
 A long Retry-After raises ``LLMRateLimited`` to the caller, which defers the remaining stories.
+Every failed request is kept in ``RunState.failures`` for the caller to record.
 """
 
 from __future__ import annotations
@@ -15,11 +25,20 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
 from pipeline.config import LLMSettings
-from pipeline.errors import BudgetExhausted, LLMBadOutput, LLMRateLimited, LLMUnavailable
+from pipeline.errors import (
+    BudgetExhausted,
+    LLMBadOutput,
+    LLMError,
+    LLMRateLimited,
+    LLMTruncated,
+    LLMUnavailable,
+)
 from pipeline.records import Story, StoryArticle
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.local import LOCAL_MODEL, summarize_locally
@@ -31,7 +50,9 @@ from pipeline.summarize.prompts import (
     build_messages,
     new_delimiter,
 )
+from pipeline.summarize.replies import json_text
 from pipeline.summarize.schema import (
+    FROM_MODEL,
     LLMSummary,
     Source,
     StorySummary,
@@ -50,6 +71,7 @@ class StoryInput:
     articles: Sequence[StoryArticle]
     names: tuple[str, str]  # country names of the pair, in dyad order
     terms: tuple[str, ...]  # words that name the pair (countries, capitals, leaders)
+    known_codes: frozenset[str] = frozenset()  # ISO codes the gazetteer knows (empty: unchecked)
 
 
 @dataclass
@@ -58,9 +80,11 @@ class RunState:
 
     consecutive_failures: int = 0
     circuit_open: bool = False
+    circuit_error: LLMError | None = None  # the failure that opened the circuit
     tokens_today: int = 0
     calls: int = 0
     notes: list[str] = field(default_factory=list)
+    failures: list[tuple[str, LLMError]] = field(default_factory=list)  # (story id, error)
 
 
 def _sources(articles: Sequence[StoryArticle]) -> list[Source]:
@@ -83,6 +107,9 @@ def _plain(summary: LLMSummary) -> LLMSummary:
     return LLMSummary.model_validate(walk(data))
 
 
+MODEL_MADE = frozenset({SummaryStatus.VERIFIED, SummaryStatus.UNVERIFIED})
+
+
 class StorySummarizer:
     """Summarises stories with the configured backend, following the module's rules."""
 
@@ -92,6 +119,7 @@ class StorySummarizer:
             chat if chat is not None else (OpenAIChat(settings) if settings.uses_openai else None)
         )
         self.state = RunState()
+        self._usage = Usage()
 
     @property
     def model_name(self) -> str:
@@ -114,31 +142,120 @@ class StorySummarizer:
             content_hash=item.story.content_hash,
         )
 
-    def summarize(self, item: StoryInput) -> StorySummary:
-        """The summary record for one story. Raises ``LLMRateLimited`` (defer the rest)."""
+    def summarize(
+        self,
+        item: StoryInput,
+        previous: dict[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> StorySummary:
+        """The summary record for one story; ``previous`` is its stored record, if any.
+        Raises ``LLMRateLimited`` or ``BudgetExhausted`` (defer the rest), nothing else."""
         if self.chat is None:
             return self.local(item)
         if self.state.circuit_open:
-            return self.local(item, "LLM endpoint failing: circuit open for this run")
+            record = self.local(item, "LLM endpoint failing: circuit open for this run")
+            if self.state.circuit_error is not None:
+                error = self.state.circuit_error
+                record.reason = f"{record.reason} ({error.kind}: {error})"
+                record.error_kind = error.kind
+                record.model_tried = self.settings.model
+            return record
         budget = self.settings.daily_token_budget
         if budget and self.state.tokens_today >= budget:
             raise BudgetExhausted(f"daily token budget of {budget} reached", item=item.story.id)
+        self._usage = Usage()
+        self.chat.failed_requests.clear()
         try:
             record = self._summarize_with_model(item)
         except LLMUnavailable as exc:
             self.state.consecutive_failures += 1
             if self.state.consecutive_failures >= self.settings.circuit_after:
                 self.state.circuit_open = True
+                self.state.circuit_error = exc
                 self.state.notes.append(
                     f"circuit opened after {self.state.consecutive_failures} failed stories: {exc}"
                 )
-            return self.local(item, f"LLM unavailable ({exc}); local summary")
+            return self._fallback(item, previous, exc, now, counts=False)
+        except LLMBadOutput as exc:
+            self.state.consecutive_failures = 0
+            if not any(exc is e for e in self.chat.failed_requests):
+                # every request succeeded but the reply is unusable: record the story's failure
+                self.state.failures.append((item.story.id, exc))
+            return self._fallback(item, previous, exc, now, counts=True)
+        finally:
+            failed = list(self.chat.failed_requests)
+            self.chat.failed_requests.clear()
+            self._usage.calls += len(failed)
+            self.state.calls += len(failed)
+            self.state.failures.extend((item.story.id, e) for e in failed)
         self.state.consecutive_failures = 0
         return record
 
-    def _call(self, messages: list[dict[str, str]], usage: Usage) -> Completion:
+    def _fallback(
+        self,
+        item: StoryInput,
+        previous: dict[str, Any] | None,
+        error: LLMError,
+        now: datetime | None,
+        *,
+        counts: bool,
+    ) -> StorySummary:
+        """The best summary the story has when the model gave none: its previous model summary
+        of the same content, else the local one, with the reason, the attempt count and when
+        to try again (``counts``: the failure was this story's, not the endpoint's)."""
+        story = item.story
+        same = previous is not None and previous.get("content_hash") == story.content_hash
+        tried = previous is not None and previous.get("model_tried") == self.settings.model
+        attempts = int((previous or {}).get("attempts") or 0) if same and tried else 0
+        kept = None
+        if same and previous and previous.get("status") in MODEL_MADE and previous.get("summary"):
+            kept = StorySummary.model_validate(previous)
+        base = kept or self.local(item)
+        if not counts:
+            reason = f"LLM unavailable ({error.kind}: {error}); " + (
+                "previous summary kept" if kept else "local summary"
+            )
+            return base.model_copy(
+                update={
+                    "reason": reason,
+                    "error_kind": error.kind,
+                    "model_tried": self.settings.model,
+                    "usage": self._usage,
+                }
+            )
+        attempts += 1
+        shown = "previous summary kept" if kept else "local summary shown"
+        if attempts >= self.settings.max_attempts:
+            return base.model_copy(
+                update={
+                    "status": SummaryStatus.FAILED,
+                    "reason": f"the model gave no usable summary in {attempts} attempts "
+                    f"({error.kind}: {error}); {shown}",
+                    "error_kind": error.kind,
+                    "model_tried": self.settings.model,
+                    "attempts": attempts,
+                    "next_attempt_at": None,
+                    "usage": self._usage,
+                }
+            )
+        retry_at = (now or datetime.now().astimezone()) + timedelta(hours=self.settings.retry_hours)
+        return base.model_copy(
+            update={
+                "reason": f"model reply unusable ({error.kind}: {error}); {shown}; attempt "
+                f"{attempts} of {self.settings.max_attempts}, next not before "
+                f"{retry_at:%Y-%m-%d %H:%M} UTC",
+                "error_kind": error.kind,
+                "model_tried": self.settings.model,
+                "attempts": attempts,
+                "next_attempt_at": retry_at,
+                "usage": self._usage,
+            }
+        )
+
+    def _call(self, messages: list[dict[str, str]], limit: int | None = None) -> Completion:
         assert self.chat is not None
-        completion = self.chat.complete(messages)
+        usage = self._usage
+        completion = self.chat.complete(messages, limit)
         sent = sum(count_tokens(m["content"]) for m in messages)
         usage.calls += 1
         usage.input_tokens += completion.input_tokens or sent
@@ -159,34 +276,68 @@ class StorySummarizer:
         per_article = max(200, budget // max(1, len(item.articles)))
         return [trim_to_budget(a.text, per_article, item.terms)[0] for a in item.articles]
 
+    def _validate(self, text: str, item: StoryInput) -> LLMSummary:
+        """The summary in a reply, checked against the schema and the story. Raises
+        ``ValueError`` (a ``ValidationError`` or a story mismatch) naming the problem."""
+        summary = LLMSummary.model_validate_json(json_text(text), context=FROM_MODEL)
+        problems = story_problems(summary, item.story.dyad, item.known_codes)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return summary
+
     def _parse(
-        self, messages: list[dict[str, str]], completion: Completion, usage: Usage
+        self, messages: list[dict[str, str]], completion: Completion, item: StoryInput
     ) -> LLMSummary:
-        """Validate a reply; one repair round trip on invalid JSON or a wrong schema."""
+        """Validate a reply; one repair round trip on invalid JSON, a wrong schema or fields
+        that do not fit the story."""
         for attempt in range(2):
             try:
-                return LLMSummary.model_validate_json(completion.text)
-            except ValidationError as exc:
-                problem = _describe(exc, completion.text)
+                return self._validate(completion.text, item)
+            except ValueError as exc:
+                problem = _describe(exc, json_text(completion.text))
                 if attempt == 1:
                     raise LLMBadOutput(f"invalid output after a repair attempt: {problem}") from exc
                 messages = [
                     *messages,
-                    {"role": "assistant", "content": completion.text[:4000]},
+                    {"role": "assistant", "content": json_text(completion.text)[:4000]},
                     {"role": "user", "content": REPAIR.format(problem=problem)},
                 ]
-                completion = self._call(messages, usage)
+                completion = self._call(messages)
                 if completion.finish_reason == "length":
-                    raise LLMBadOutput(
+                    raise LLMTruncated(
                         "repaired reply was cut off at the output token limit"
                     ) from exc
         raise AssertionError("unreachable")
 
-    def _summarize_with_model(self, item: StoryInput) -> StorySummary:
+    def _complete_whole(
+        self, item: StoryInput
+    ) -> tuple[list[dict[str, str]], Completion, list[str]]:
+        """A reply that was not cut off: on ``finish_reason: length`` the output limit is
+        doubled once, then the input is halved while that really shortens it."""
         story = item.story
-        usage = Usage()
         pair = (story.dyad[:2], story.dyad[3:])
         budget = self.settings.input_token_budget
+        limit = self.settings.output_token_limit
+        larger = min(32_000, limit * 2)
+        texts = self._texts(item, budget)
+        for _ in range(4):
+            messages = build_messages(pair, item.names, item.articles, texts, new_delimiter())
+            completion = self._call(messages, limit)
+            if completion.finish_reason != "length":
+                return messages, completion, texts
+            if limit < larger:
+                limit = larger
+                continue
+            shorter = self._texts(item, budget // 2)
+            if sum(map(len, shorter)) >= sum(map(len, texts)):
+                break
+            budget, texts = budget // 2, shorter
+        raise LLMTruncated(
+            f"reply cut off at the output token limit ({limit} tokens) even with shorter input"
+        )
+
+    def _summarize_with_model(self, item: StoryInput) -> StorySummary:
+        story = item.story
         record = {
             "story_id": story.id,
             "dyad": story.dyad,
@@ -196,57 +347,71 @@ class StorySummarizer:
             "prompt_version": PROMPT_VERSION,
             "content_hash": story.content_hash,
         }
-        try:
-            for _ in range(2):  # a second try with half the input if the reply is cut off
-                texts = self._texts(item, budget)
-                messages = build_messages(pair, item.names, item.articles, texts, new_delimiter())
-                completion = self._call(messages, usage)
-                if completion.finish_reason != "length":
-                    break
-                budget //= 2
-            else:
-                raise LLMBadOutput("reply cut off at the output token limit twice")
-            summary = self._parse(messages, completion, usage)
-            if not summary.bilateral:
-                return StorySummary(
-                    status=SummaryStatus.REJECTED,
-                    summary=_plain(summary),
-                    reason=summary.reject_reason or "not bilateral",
-                    usage=usage,
-                    **record,
-                )
-            sources = "\n".join(
-                f"{a.title}\n{t}" for a, t in zip(item.articles, texts, strict=True)
-            )
-            problems = check_grounding(summary, sources)
-            if problems:
-                retry = [
-                    *messages,
-                    {"role": "assistant", "content": completion.text[:4000]},
-                    {"role": "user", "content": REGROUND.format(problems="; ".join(problems))},
-                ]
-                completion = self._call(retry, usage)
-                summary = self._parse(retry, completion, usage)
-                problems = check_grounding(summary, sources)
-        except LLMBadOutput as exc:
+        messages, completion, texts = self._complete_whole(item)
+        summary = self._parse(messages, completion, item)
+        if not summary.bilateral:
             return StorySummary(
-                status=SummaryStatus.PENDING, reason=str(exc), usage=usage, **record
+                status=SummaryStatus.REJECTED,
+                summary=_plain(summary),
+                reason=summary.reject_reason or "not bilateral",
+                usage=self._usage,
+                **record,
             )
+        sources = "\n".join(f"{a.title}\n{t}" for a, t in zip(item.articles, texts, strict=True))
+        problems = check_grounding(summary, sources)
+        if problems:
+            retry = [
+                *messages,
+                {"role": "assistant", "content": json_text(completion.text)[:4000]},
+                {"role": "user", "content": REGROUND.format(problems="; ".join(problems))},
+            ]
+            completion = self._call(retry)
+            summary = self._parse(retry, completion, item)
+            problems = check_grounding(summary, sources)
         status = SummaryStatus.UNVERIFIED if problems else SummaryStatus.VERIFIED
         return StorySummary(
             status=status,
             summary=_plain(summary),
             grounding_problems=problems,
-            usage=usage,
+            usage=self._usage,
             **record,
         )
 
 
-def _describe(error: ValidationError, text: str) -> str:
+def story_problems(summary: LLMSummary, dyad: str, known: frozenset[str]) -> list[str]:
+    """Fields that do not fit the story: actor and target outside the pair (or the same
+    country), country codes the gazetteer does not know, a third party that is one of the
+    pair. ``known`` empty skips the gazetteer check."""
+    if not summary.bilateral:
+        return []
+    pair = {dyad[:2], dyad[3:]}
+    problems = []
+    for name in ("actor_country", "target_country"):
+        code = getattr(summary, name)
+        if code is not None and code not in pair:
+            problems.append(f"{name}: {code!r} is not one of the pair {sorted(pair)}")
+    if summary.actor_country and summary.actor_country == summary.target_country:
+        problems.append("actor_country and target_country are the same country")
+    for number, actor in enumerate(summary.actors, start=1):
+        if actor.country and known and actor.country not in known:
+            problems.append(f"actors.{number}.country: {actor.country!r} is not an ISO code")
+    for number, reaction in enumerate(summary.third_party_reactions, start=1):
+        if reaction.country in pair:
+            problems.append(f"third_party_reactions.{number}: {reaction.country} is of the pair")
+        elif known and reaction.country not in known:
+            problems.append(
+                f"third_party_reactions.{number}.country: {reaction.country!r} is not an ISO code"
+            )
+    return problems
+
+
+def _describe(error: ValueError, text: str) -> str:
     try:
         json.loads(text)
     except json.JSONDecodeError as exc:
         return f"not valid JSON ({exc.msg} at character {exc.pos})"
+    if not isinstance(error, ValidationError):
+        return f"does not fit the story: {error}"
     first = error.errors()[0]
     where = ".".join(str(p) for p in first["loc"]) or "(root)"
     return f"does not match the schema: {where}: {first['msg']} ({error.error_count()} errors)"

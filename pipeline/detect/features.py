@@ -57,6 +57,8 @@ SIGNAL_GROUPS = (
     "relations",
     "reaction",
 )
+_DOMESTIC = SIGNAL_GROUPS.index("domestic")
+_ELECTION = SIGNAL_GROUPS.index("election")
 
 # Features of the pair (computed per candidate) ...
 PAIR_FEATURES: tuple[str, ...] = (
@@ -99,6 +101,9 @@ PAIR_FEATURES: tuple[str, ...] = (
     "title_opens_with_pair",
     "rule_israel_palestine",
     "rule_israel_palestine_force",
+    "non_state_head_other",
+    "non_state_body_other",
+    "rule_israel_palestine_domestic",
 )
 # ... and of the article (computed once, the same for every candidate).
 ARTICLE_FEATURES: tuple[str, ...] = (
@@ -274,10 +279,22 @@ class ArticleSignals:
         self.domain = sum(lowered[t] for t in gaz.domain_cues if t in lowered)
         self.state = sum(lowered[t] for t in gaz.state_cues if t in lowered)
         # the headline's and lead's words (not country names), for the model's word weights
+        # (every token of a matched form is left out: "States" of "United States", "Strip" of
+        # "Gaza Strip", a leader's given names)
+        covered = {
+            (m.where, k) for m in mentions if m.where in _HEAD for k in range(m.index, m.end_index)
+        }
         self.words = frozenset(
             t.lower()
-            for t in (*token_lists["title"], *token_lists["lead"])
-            if t[:1].isalpha() and t not in gaz.first_tokens
+            for where in _HEAD
+            for k, t in enumerate(token_lists[where])
+            if t[:1].isalpha() and t not in gaz.first_tokens and (where, k) not in covered
+        )
+        # the headline's words once more, marked: a word weighs differently in the headline
+        self.words |= frozenset(
+            "t:" + t.lower()
+            for k, t in enumerate(token_lists["title"])
+            if t[:1].isalpha() and t not in gaz.first_tokens and ("title", k) not in covered
         )
         head_lowered: Counter[str] = Counter()
         for token, count in head_counts.items():
@@ -410,6 +427,11 @@ def pair_features(
         float(s.title_opener in pair),
         float(il_ps),
         float(il_ps) * _log(s.signals_all[SIGNAL_GROUPS.index("military")]),
+        # non-state groups outside the one pair where armed groups stand for a party (IL-PS)
+        float(not il_ps) * _log(s.non_state_head),
+        float(not il_ps) * _log(s.non_state_body),
+        # Israeli or Palestinian internal politics (Knesset votes, cabinet rows) that name the other
+        float(il_ps) * _log(s.signals_all[_DOMESTIC] + s.signals_all[_ELECTION]),
     )
     return values + s.article_features
 

@@ -11,7 +11,7 @@ SYNCED := $(VENV)/.dyad-synced
 export UV_COMPILE_BYTECODE := 1
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: help run run-cli airflow test lint format bench sync clean screenshots train-detect
+.PHONY: help run run-cli airflow test test-llamacpp lint format bench sync clean screenshots train-detect
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -58,6 +58,17 @@ screenshots: $(SYNCED) ## PNGs of the sample digest email at 360 px and 1200 px 
 
 test: $(SYNCED) ## run the whole test suite (unit and end-to-end, real loopback servers)
 	$(VENV)/bin/pytest
+
+# llama-cpp-python builds from source (about 15 minutes on 2 cores): its own environment, kept
+# in .tools/ so it is built once; the tests it serves skip without it.
+LLAMACPP := $(CURDIR)/.tools/llamacpp
+$(LLAMACPP)/bin/llama-ready:
+	python3 -m venv $(LLAMACPP)
+	CMAKE_BUILD_PARALLEL_LEVEL=2 $(LLAMACPP)/bin/pip install --quiet --disable-pip-version-check "llama-cpp-python[server]==0.3.36" "gguf==0.19.0"
+	@touch $@
+
+test-llamacpp: $(SYNCED) $(LLAMACPP)/bin/llama-ready ## the LLM path against a real llama-cpp-python server (opt-in; builds it once)
+	DYAD_LLAMACPP_PYTHON=$(LLAMACPP)/bin/python $(VENV)/bin/pytest -q tests/test_llamacpp.py
 
 lint: $(SYNCED) ## ruff format check, ruff lint, mypy
 	$(VENV)/bin/ruff format --check .

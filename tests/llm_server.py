@@ -16,7 +16,9 @@ replies real servers give:
 - "empty-choices": 200 with ``choices: []``;
 - "html200": 200 with an HTML page (a wrong base URL that lands on a web site);
 - "401": OpenAI's answer to a wrong key (``invalid_api_key``);
-- "blank": schema-valid JSON with empty strings; "wrong-pair": actor and target outside the pair.
+- "blank": schema-valid JSON with empty strings; "wrong-pair": actor and target outside the pair;
+- "context-400": OpenAI's 400 ``context_length_exceeded`` (vLLM and llama-cpp-python send the same
+  message, as the llama-cpp-python test saw).
 
 Rules (``FakeLLM(rules=...)``) answer every request the way a kind of server is documented to:
 
@@ -63,7 +65,7 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
         "reject_reason": None,
         "headline": headline,
         "summary": summary,
-        "key_points": sentences[1:3] or [summary],
+        "key_points": sentences[1:3] or [headline],
         "whats_new": sentences[0] if sentences else summary,
         "background": sentences[-1] if sentences else summary,
         "event_type": "CONSULT",
@@ -192,6 +194,13 @@ class FakeLLM:
                 "message": "Incorrect API key provided: sk-test. You can find your API key at "
                 "https://platform.openai.com/account/api-keys.",
                 "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})  # fmt: skip
+            return
+        if kind == "context-400":
+            self._send(handler, 400, {"error": {
+                "message": "This model's maximum context length is 4096 tokens. However, you "
+                "requested 9272 tokens. Please reduce the length of the messages or completion.",
+                "type": "invalid_request_error", "param": "messages",
+                "code": "context_length_exceeded"}})  # fmt: skip
             return
         if kind == "empty-choices":
             self._send(handler, 200, {"id": "chatcmpl-empty", "object": "chat.completion",

@@ -311,6 +311,17 @@ def test_a_truncated_reply_is_asked_again_differently(tmp_path: Path, llm: FakeL
     assert len(set(bodies)) == len(bodies) <= 4  # never a byte-identical request
 
 
+def test_a_context_length_refusal_is_sent_again_with_less_input(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    llm.script("context-400")
+    settings = llm_settings(tmp_path, llm, input_token_budget=500)
+    record = summarizer(settings).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED and len(llm.requests) == 2
+    first, second = (len(r["messages"][1]["content"]) for r in llm.requests)
+    assert second < first
+
+
 @pytest.mark.parametrize(
     "behaviour, kind, counts",
     [

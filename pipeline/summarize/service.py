@@ -23,6 +23,7 @@ Every failed request is kept in ``RunState.failures`` for the caller to record.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -36,6 +37,7 @@ from pipeline.errors import (
     LLMBadOutput,
     LLMError,
     LLMRateLimited,
+    LLMRequestRejected,
     LLMTruncated,
     LLMUnavailable,
 )
@@ -107,6 +109,7 @@ def _plain(summary: LLMSummary) -> LLMSummary:
     return LLMSummary.model_validate(walk(data))
 
 
+_CONTEXT_LENGTH = re.compile(r"context_length_exceeded|maximum context length", re.I)
 MODEL_MADE = frozenset({SummaryStatus.VERIFIED, SummaryStatus.UNVERIFIED})
 
 
@@ -272,8 +275,8 @@ class StorySummarizer:
         )
         return completion
 
-    def _texts(self, item: StoryInput, budget: int) -> list[str]:
-        per_article = max(200, budget // max(1, len(item.articles)))
+    def _texts(self, item: StoryInput, budget: int, floor: int = 200) -> list[str]:
+        per_article = max(floor, budget // max(1, len(item.articles)))
         return [trim_to_budget(a.text, per_article, item.terms)[0] for a in item.articles]
 
     def _validate(self, text: str, item: StoryInput) -> LLMSummary:
@@ -313,7 +316,9 @@ class StorySummarizer:
         self, item: StoryInput
     ) -> tuple[list[dict[str, str]], Completion, list[str]]:
         """A reply that was not cut off: on ``finish_reason: length`` the output limit is
-        doubled once, then the input is halved while that really shortens it."""
+        doubled once, then the input is halved while that really shortens it. A request refused
+        for the model's context length (OpenAI's ``context_length_exceeded``, which vLLM and
+        llama-cpp-python also send) is sent again with half the input, while that shortens it."""
         story = item.story
         pair = (story.dyad[:2], story.dyad[3:])
         budget = self.settings.input_token_budget
@@ -322,7 +327,17 @@ class StorySummarizer:
         texts = self._texts(item, budget)
         for _ in range(4):
             messages = build_messages(pair, item.names, item.articles, texts, new_delimiter())
-            completion = self._call(messages, limit)
+            try:
+                completion = self._call(messages, limit)
+            except LLMRequestRejected as exc:
+                if not _CONTEXT_LENGTH.search(str(exc)):
+                    raise
+                budget = min(budget, sum(count_tokens(t) for t in texts))
+                shorter = self._texts(item, budget // 2, floor=50)
+                if sum(map(len, shorter)) >= sum(map(len, texts)):
+                    raise
+                budget, texts = budget // 2, shorter
+                continue
             if completion.finish_reason != "length":
                 return messages, completion, texts
             if limit < larger:

@@ -4,7 +4,7 @@ Sources, highest priority first: keyword arguments (the CLI and the DAG layer), 
 environment variables (nested with ``__``, e.g. ``DYAD_HTTP__DEADLINE=20``), the YAML file
 (``dyad.yaml`` in the working directory, or the path in ``DYAD_CONFIG`` / ``--config``), then the
 typed defaults below. Settings are built once at the edge (``load_settings``) and passed down; no
-stage reads the environment. Every field is listed in the README's settings table.
+stage reads the environment. Every field is listed in docs/settings.md.
 """
 
 from __future__ import annotations
@@ -428,7 +428,7 @@ class Settings(BaseSettings):
     digest: DigestSettings = Field(default_factory=DigestSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
     recipients: list[Recipient] = Field(
-        default_factory=list, description="who gets the digest (see 'Recipients' in the README)"
+        default_factory=list, description="who gets the digest (see Recipients in docs/settings.md)"
     )
 
     @field_validator("database_url")

@@ -537,7 +537,7 @@ def test_the_airflow_connection_extra_sets_the_profile(tmp_path: Path) -> None:
     assert llm.is_reasoning_model and llm.output_token_limit == llm.reasoning_output_tokens
 
 
-# One tested example per provider profile (README, "Using your model"): what Dyad sends.
+# One tested example per provider profile (docs/summaries.md, "Using your model"): what Dyad sends.
 PROFILE_REQUESTS = {
     "openai": ("gpt-4o-mini", "max_completion_tokens", "json_schema", True),
     "azure": ("my-gpt-4o-mini-deployment", "max_completion_tokens", "json_schema", True),

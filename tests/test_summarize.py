@@ -305,7 +305,7 @@ def test_schema_file_matches_the_record() -> None:
 
     on_disk = json.loads(SCHEMA_FILE.read_text())
     assert on_disk == json.loads(json.dumps(summary_json_schema())), (
-        "summary.schema.json is stale: regenerate it (see README, 'The summary record')"
+        "summary.schema.json is stale: regenerate it (see docs/summaries.md, 'The summary record')"
     )
     record = StorySummarizer(make_settings(Path("/tmp")).llm).local(sample_story())
     jsonschema.validate(record.model_dump(mode="json"), on_disk)

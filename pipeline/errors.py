@@ -45,12 +45,15 @@ The tree::
         └── SchemaMismatch          the database is at an older Alembic revision
 
 Stage functions raise these; ``pipeline.jobs`` catches them per item, records a failure row and
-carries on. ``kind`` is what reports, the database and ``dyad feeds list`` show.
+carries on; ``retryable`` alone decides whether the item is tried again. Every error pickles as
+itself (``__reduce__``), so worker processes hand theirs back unchanged. ``kind`` is what
+reports, the database and ``dyad feeds list`` show.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 
 class DyadError(Exception):
@@ -66,6 +69,18 @@ class DyadError(Exception):
 
     def __str__(self) -> str:
         return f"{self.message} ({self.item})" if self.item else self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as itself, whatever the subclass's constructor takes (``status``,
+        ``not_before``, ...): worker processes hand their errors back unchanged."""
+        return (_rebuild, (type(self), self.args, self.__dict__.copy()))
+
+
+def _rebuild(cls: type[DyadError], args: tuple[Any, ...], state: dict[str, Any]) -> DyadError:
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class ConfigError(DyadError):
@@ -89,7 +104,11 @@ class BlockedByRobots(FetchError):
 
 
 class RobotsUnavailable(FetchError):
+    """robots.txt answered 5xx, timed out or was too large: the site is treated as disallowed
+    for now and asked again later (RFC 9309, section 2.3.1.4)."""
+
     kind = "robots_unavailable"
+    retryable = True
 
 
 class FetchTimeout(FetchError):

@@ -213,22 +213,18 @@ def _worker_init(memory_mb: int) -> None:
 
 def _worker_extract(
     body: bytes, content_type: str | None, url: str, max_tags: int, text_max_chars: int
-) -> tuple[str, Any, str]:
-    """Runs in a worker: never raises, returns ("ok", page, "") or ("error", kind, message)."""
+) -> tuple[str, Any]:
+    """Runs in a worker: never raises, returns ("ok", page) or ("error", the ExtractError)."""
     try:
-        return "ok", extract_page(body, content_type, url, max_tags, text_max_chars), ""
+        return "ok", extract_page(body, content_type, url, max_tags, text_max_chars)
     except ExtractError as exc:
-        return "error", type(exc).__name__, exc.message
+        return "error", exc
     except MemoryError:
-        return "error", "ExtractionCrashed", "extraction exceeded the memory limit"
+        return "error", ExtractionCrashed("extraction exceeded the memory limit", item=url)
     except Exception as exc:  # a bug or parser crash on one page must not end the run
-        return "error", "NoExtractableText", f"extractor failed: {type(exc).__name__}: {exc}"
-
-
-_ERRORS: dict[str, type[ExtractError]] = {
-    cls.__name__: cls
-    for cls in (NoExtractableText, PageTooComplex, ExtractionCrashed, ExtractionTimeout)
-}
+        return "error", ExtractionCrashed(
+            f"extractor crashed: {type(exc).__name__}: {exc}", item=url
+        )
 
 
 def _allow_children() -> bool:
@@ -280,14 +276,15 @@ class ExtractorPool:
             timeout=s.wall_seconds,
         )
         try:
-            status, value, message = future.result()
+            status, value = future.result()
         except FutureTimeout as exc:
             raise ExtractionTimeout(f"extraction took over {s.wall_seconds:g} s", item=url) from exc
         except pebble.ProcessExpired as exc:
             raise ExtractionCrashed(f"extractor process died ({exc})", item=url) from exc
         if status == "ok":
             return value
-        raise _ERRORS.get(value, NoExtractableText)(message, item=url)
+        value.item = value.item or url
+        raise value
 
     def close(self) -> None:
         """Stop the workers."""

@@ -31,9 +31,7 @@ from pipeline.config import Settings
 from pipeline.detect import detect_dyads, detection_version, load_gazetteer
 from pipeline.errors import (
     DyadError,
-    FetchTimeout,
     HostDeferred,
-    HTTPStatusError,
     StoreError,
 )
 from pipeline.extract import ExtractorPool
@@ -58,8 +56,6 @@ log = logging.getLogger("dyad.jobs")
 Progress = Callable[[str, int], None]
 """Called with ("feeds" | "articles", total) once a stage's size is known, then (stage, 0) per
 item done. The CLI draws a progress bar from it; Airflow passes nothing."""
-
-TRANSIENT_KINDS = frozenset({"deferred", "connect_failed", "robots_unavailable"})
 
 
 def utc_now() -> datetime:
@@ -287,14 +283,6 @@ def _poll_feed_row(ctx: _ShardContext, feed: repo.FeedRow) -> FeedReport:
     )
 
 
-def _is_transient(error: DyadError) -> bool:
-    if error.kind in TRANSIENT_KINDS:
-        return True
-    if isinstance(error, FetchTimeout):
-        return True
-    return isinstance(error, HTTPStatusError) and error.status >= 500
-
-
 def _extract_pending(ctx: _ShardContext, feed_ids: Sequence[int]) -> ArticleCounts:
     s = ctx.settings
     pending = repo.pending_articles(ctx.engine, feed_ids, ctx.clock(), s.extract.max_attempts)
@@ -322,8 +310,7 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
             )
         except DyadError as error:
             now = ctx.clock()
-            transient = _is_transient(error)
-            final = not transient or article.attempts + 1 >= s.extract.max_attempts
+            final = not error.retryable or article.attempts + 1 >= s.extract.max_attempts
             retry_at = error.not_before if isinstance(error, HostDeferred) else None
             status = repo.save_article_failure(
                 ctx.engine, article.id, error, now, final=final, retry_at=retry_at

@@ -25,25 +25,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 from pipeline.config import SMTPSettings
-from pipeline.errors import DyadError
+from pipeline.errors import MailDeferred, MailError, MailRejected
 from pipeline.textclean import clean_text
-
-
-class MailError(DyadError):
-    kind = "mail"
-
-
-class MailRejected(MailError):
-    """The server refused this recipient or message for good (5xx)."""
-
-    kind = "mail_rejected"
-
-
-class MailDeferred(MailError):
-    """Temporary trouble (4xx, connection refused or dropped): try again later."""
-
-    kind = "mail_deferred"
-    retryable = True
 
 
 def message_id(digest_id: str, recipient: str, domain: str) -> str:

@@ -40,6 +40,9 @@ The tree::
     │   │   └── LLMRequestRejected  400/422 for this request that no request change fixes
     │   ├── BudgetExhausted         the daily token budget is spent
     │   └── LLMNoSummaries          a run sent stories to the model and got no summary back
+    ├── MailError                   delivering the digest to one recipient
+    │   ├── MailRejected            refused for good (5xx)
+    │   └── MailDeferred            4xx, refused or dropped connection (retryable)
     ├── OPMLError                   an OPML file that is unsafe or not OPML
     └── StoreError
         └── SchemaMismatch          the database is at an older Alembic revision
@@ -283,6 +286,25 @@ class LLMNoSummaries(LLMError):
 
 class BudgetExhausted(LLMError):
     kind = "llm_budget"
+    retryable = True
+
+
+class MailError(DyadError):
+    """Delivering the digest by SMTP failed for one recipient."""
+
+    kind = "mail"
+
+
+class MailRejected(MailError):
+    """The server refused this recipient or message for good (5xx)."""
+
+    kind = "mail_rejected"
+
+
+class MailDeferred(MailError):
+    """Temporary trouble (4xx, connection refused or dropped): try again later."""
+
+    kind = "mail_deferred"
     retryable = True
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline import errors
-from pipeline.deliver import MailDeferred, MailRejected
 from pipeline.extract import _worker_extract
 
 
@@ -45,7 +44,7 @@ def test_retryable_is_the_one_rule() -> None:
     assert not errors.HTTPStatusError("x", status=404).retryable
     assert errors.RobotsUnavailable("x").retryable  # RFC 9309: disallow for now, ask later
     assert not errors.BlockedByRobots("x").retryable
-    assert MailDeferred("x").retryable and not MailRejected("x").retryable
+    assert errors.MailDeferred("x").retryable and not errors.MailRejected("x").retryable
 
 
 def test_an_extractor_crash_is_named_a_crash_not_no_text() -> None:

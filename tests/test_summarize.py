@@ -358,3 +358,27 @@ def test_a_changed_article_updates_its_story_not_a_new_one() -> None:
     assert after.content_hash != before.content_hash
     far = [*base, ClusterInput(3, "GR-TR", now + timedelta(days=10), text, "C", "https://c/3")]
     assert len(cluster_stories(far, window=timedelta(hours=72), similarity=0.08)) == 2
+
+
+def test_a_summary_the_store_refuses_is_recorded_as_a_failure(
+    tmp_path: Path, ingested_db: Path
+) -> None:
+    store_copy(tmp_path, ingested_db)
+    settings = make_settings(tmp_path)
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:  # the store refuses every new summary, as a full disk would
+        conn.execute(
+            text(
+                "create trigger refuse before insert on summaries "
+                "begin select raise(abort, 'database or disk is full'); end"
+            )
+        )
+    report = jobs.summarize_stories(settings)
+    assert report.statuses == {}  # nothing stored, the run went on
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("select stage, kind, message from failures where stage = 'summarize'")
+        ).all()
+    engine.dispose()
+    assert len(rows) == LOCAL_STORIES
+    assert all(r[0] == "summarize" and r[1] == "store" and "disk is full" in r[2] for r in rows)

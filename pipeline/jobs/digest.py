@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import Field
 
 from pipeline.config import Recipient, Settings
-from pipeline.deliver import MailDeferred, MailRejected, build_message, message_id, send_message
+from pipeline.deliver import build_message, message_id, send_message
 from pipeline.detect import load_gazetteer
 from pipeline.digest.build import assemble_digest, digest_window
 from pipeline.digest.model import Digest
@@ -23,6 +23,7 @@ from pipeline.digest.render import (
     render_text,
     write_site,
 )
+from pipeline.errors import MailDeferred, MailRejected
 from pipeline.jobs.ingest import utc_now
 from pipeline.records import Record
 from pipeline.store import digests as repo

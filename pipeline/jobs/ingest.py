@@ -343,6 +343,15 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
         ctx.progress("articles", 0)
 
 
+def record_store_failure(engine: Engine, stage: str, error: StoreError) -> None:
+    """Record a failed save where ``dyad status`` shows it, when the store takes the row (the
+    same store has just failed once; if it fails again the log keeps the error)."""
+    try:
+        repo.record_failure(engine, None, stage, error, utc_now())
+    except SQLAlchemyError as exc:
+        log.error("failure not recorded either: %s", exc)
+
+
 def detect_pending(settings: Settings) -> DetectionCounts:
     """Detection over every article whose text or gazetteer changed (the DAG's detect step)."""
     engine = open_engine(settings.effective_database_url)
@@ -374,8 +383,10 @@ def detect_articles(
         )
         try:
             repo.save_detection(engine, article.id, result)
-        except SQLAlchemyError:
-            log.exception("could not store detection for article %s", article.id)
+        except SQLAlchemyError as exc:
+            error = StoreError(f"detection not stored: {exc}", item=f"article {article.id}")
+            log.error("%s", error)
+            record_store_failure(engine, "detect", error)
             continue
         checked += 1
         if result.bilateral and result.dyad:

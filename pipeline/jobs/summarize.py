@@ -24,7 +24,7 @@ from pipeline.cluster import ClusterInput, cluster_stories
 from pipeline.config import Settings
 from pipeline.detect import load_gazetteer, pair_terms
 from pipeline.errors import BudgetExhausted, LLMNoSummaries, LLMRateLimited, StoreError
-from pipeline.jobs.ingest import utc_now
+from pipeline.jobs.ingest import record_store_failure, utc_now
 from pipeline.records import Record, Story
 from pipeline.store import repo as repo_runs
 from pipeline.store import stories as repo
@@ -318,7 +318,9 @@ def summarize_stories(
                 if summary.usage.calls:
                     repo.record_llm_usage(engine, run_id, record, now)
             except SQLAlchemyError as exc:
-                log.error("%s", StoreError(f"summary not stored: {exc}", item=story.id))
+                error = StoreError(f"summary not stored: {exc}", item=story.id)
+                log.error("%s", error)
+                record_store_failure(engine, "summarize", error)
                 continue
             statuses[summary.status] = statuses.get(summary.status, 0) + 1
             if summary.backend == "openai" and summary.error_kind is None:

@@ -89,11 +89,12 @@ def dyad_backfill() -> None:
 
         params = get_current_context()["params"]
         since, until = _range(params)
+        settings = dyad_settings()
         report = jobs.summarize_stories(
-            dyad_settings(), since=since, until=until, force=bool(params.get("force"))
+            settings, since=since, until=until, force=bool(params.get("force"))
         )
         try:
-            jobs.check_model_outcome(dyad_settings(), report)
+            jobs.check_model_outcome(settings, report)
         except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
             raise AirflowFailException(str(exc)) from exc
         return {"stories": report.stories, "statuses": report.statuses, "calls": report.calls}

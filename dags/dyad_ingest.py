@@ -136,13 +136,14 @@ def dyad_ingest() -> None:
         from pipeline import jobs
 
         context = get_current_context()
+        settings = dyad_settings()
         report = jobs.summarize_stories(
-            dyad_settings(),
+            settings,
             story_ids=clustered["stories"],
             run_id=f"ingest-{context['run_id']}"[:64],
         )
         try:
-            jobs.check_model_outcome(dyad_settings(), report)
+            jobs.check_model_outcome(settings, report)
         except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
             raise AirflowFailException(str(exc)) from exc
         changed = sum(report.statuses.values())

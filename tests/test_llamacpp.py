@@ -20,7 +20,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pipeline.summarize import SummaryStatus
 from pipeline.summarize.openai_chat import OpenAIChat
 from pipeline.summarize.prompts import build_messages, new_delimiter
 from pipeline.summarize.replies import json_text
@@ -87,14 +86,10 @@ def test_json_schema_is_refused_and_the_ladder_steps_to_json_object(
     assert [e.kind for _, e in chat.state.failures][:1] == ["llm_request_rejected"]
     assert "json_object" in str(chat.state.failures[0][1])
     assert chat.chat.shape.structured == "json_object"
-    # and then accepted json_object with the schema: the model's reply was read and checked
+    # and then accepted json_object with the schema: no request after the first failed, and the
+    # model's reply was read (a random model's answer: rejected, or refused by our checks)
+    assert [e.kind for _, e in chat.state.failures][1:] in ([], ["llm_bad_output"])
     assert record.backend == "openai" or record.error_kind == "llm_bad_output", record.reason
-    assert record.status in (
-        SummaryStatus.REJECTED,
-        SummaryStatus.VERIFIED,
-        SummaryStatus.UNVERIFIED,
-        SummaryStatus.LOCAL,
-    )
 
 
 def test_the_llamacpp_profile_gets_schema_valid_json_in_one_request(

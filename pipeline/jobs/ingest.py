@@ -343,13 +343,21 @@ def _process_article(ctx: _ShardContext, article: repo.PendingArticle) -> str:
         ctx.progress("articles", 0)
 
 
-def record_store_failure(engine: Engine, stage: str, error: StoreError) -> None:
-    """Record a failed save where ``dyad status`` shows it, when the store takes the row (the
-    same store has just failed once; if it fails again the log keeps the error)."""
+def record_failure_safely(
+    engine: Engine,
+    stage: str,
+    error: DyadError,
+    *,
+    run_id: str | None = None,
+    item: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Record one failure where ``dyad status`` shows it, never raising: when the store refuses
+    the row too (it may just have failed a save), the log keeps the error."""
     try:
-        repo.record_failure(engine, None, stage, error, utc_now())
+        repo.record_failure(engine, run_id, stage, error, now or utc_now(), item=item)
     except SQLAlchemyError as exc:
-        log.error("failure not recorded either: %s", exc)
+        log.error("failure not recorded (%s): %s", error, exc)
 
 
 def detect_pending(settings: Settings) -> DetectionCounts:
@@ -386,7 +394,7 @@ def detect_articles(
         except SQLAlchemyError as exc:
             error = StoreError(f"detection not stored: {exc}", item=f"article {article.id}")
             log.error("%s", error)
-            record_store_failure(engine, "detect", error)
+            record_failure_safely(engine, "detect", error)
             continue
         checked += 1
         if result.bilateral and result.dyad:

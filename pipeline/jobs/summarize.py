@@ -24,9 +24,8 @@ from pipeline.cluster import ClusterInput, cluster_stories
 from pipeline.config import Settings
 from pipeline.detect import load_gazetteer, pair_terms
 from pipeline.errors import BudgetExhausted, LLMNoSummaries, LLMRateLimited, StoreError
-from pipeline.jobs.ingest import record_store_failure, utc_now
+from pipeline.jobs.ingest import record_failure_safely, utc_now
 from pipeline.records import Record, Story
-from pipeline.store import repo as repo_runs
 from pipeline.store import stories as repo
 from pipeline.store.db import open_engine
 from pipeline.summarize import PROMPT_VERSION, StoryInput, StorySummarizer, SummaryStatus
@@ -192,10 +191,7 @@ def _record_request_failures(
     """One ``failures`` row per failed LLM request of the story just summarised."""
     for story_id, error in summarizer.state.failures:
         counts[error.kind] = counts.get(error.kind, 0) + 1
-        try:
-            repo_runs.record_failure(engine, run_id, "summarize", error, now, item=story_id)
-        except SQLAlchemyError as exc:
-            log.error("failure of story %s not recorded: %s", story_id, exc)
+        record_failure_safely(engine, "summarize", error, run_id=run_id, item=story_id, now=now)
     summarizer.state.failures.clear()
 
 
@@ -320,7 +316,7 @@ def summarize_stories(
             except SQLAlchemyError as exc:
                 error = StoreError(f"summary not stored: {exc}", item=story.id)
                 log.error("%s", error)
-                record_store_failure(engine, "summarize", error)
+                record_failure_safely(engine, "summarize", error, run_id=run_id, now=now)
                 continue
             statuses[summary.status] = statuses.get(summary.status, 0) + 1
             if summary.backend == "openai" and summary.error_kind is None:

@@ -155,14 +155,10 @@ class StorySummarizer:
         Raises ``LLMRateLimited`` or ``BudgetExhausted`` (defer the rest), nothing else."""
         if self.chat is None:
             return self.local(item)
-        if self.state.circuit_open:
-            record = self.local(item, "LLM endpoint failing: circuit open for this run")
-            if self.state.circuit_error is not None:
-                error = self.state.circuit_error
-                record.reason = f"{record.reason} ({error.kind}: {error})"
-                record.error_kind = error.kind
-                record.model_tried = self.settings.model
-            return record
+        if self.state.circuit_open and self.state.circuit_error is not None:
+            return self._fallback(
+                item, previous, self.state.circuit_error, now, counts=False, circuit=True
+            )
         budget = self.settings.daily_token_budget
         if budget and self.state.tokens_today >= budget:
             raise BudgetExhausted(f"daily token budget of {budget} reached", item=item.story.id)
@@ -202,10 +198,12 @@ class StorySummarizer:
         now: datetime | None,
         *,
         counts: bool,
+        circuit: bool = False,
     ) -> StorySummary:
         """The best summary the story has when the model gave none: its previous model summary
         of the same content, else the local one, with the reason, the attempt count and when
-        to try again (``counts``: the failure was this story's, not the endpoint's)."""
+        to try again (``counts``: the failure was this story's, not the endpoint's;
+        ``circuit``: no request was sent, the circuit is open after ``error``)."""
         story = item.story
         same = previous is not None and previous.get("content_hash") == story.content_hash
         tried = previous is not None and previous.get("model_tried") == self.settings.model
@@ -214,46 +212,35 @@ class StorySummarizer:
         if same and previous and previous.get("status") in MODEL_MADE and previous.get("summary"):
             kept = StorySummary.model_validate(previous)
         base = kept or self.local(item)
-        if not counts:
-            reason = f"LLM unavailable ({error.kind}: {error}); " + (
-                "previous summary kept" if kept else "local summary"
-            )
-            return base.model_copy(
-                update={
-                    "reason": reason,
-                    "error_kind": error.kind,
-                    "model_tried": self.settings.model,
-                    "usage": self._usage,
-                }
-            )
-        attempts += 1
         shown = "previous summary kept" if kept else "local summary shown"
-        if attempts >= self.settings.max_attempts:
-            return base.model_copy(
-                update={
-                    "status": SummaryStatus.FAILED,
-                    "reason": f"the model gave no usable summary in {attempts} attempts "
-                    f"({error.kind}: {error}); {shown}",
-                    "error_kind": error.kind,
-                    "model_tried": self.settings.model,
-                    "attempts": attempts,
-                    "next_attempt_at": None,
-                    "usage": self._usage,
-                }
-            )
-        retry_at = (now or datetime.now().astimezone()) + timedelta(hours=self.settings.retry_hours)
-        return base.model_copy(
-            update={
-                "reason": f"model reply unusable ({error.kind}: {error}); {shown}; attempt "
-                f"{attempts} of {self.settings.max_attempts}, next not before "
-                f"{retry_at:%Y-%m-%d %H:%M} UTC",
-                "error_kind": error.kind,
-                "model_tried": self.settings.model,
-                "attempts": attempts,
-                "next_attempt_at": retry_at,
-                "usage": self._usage,
+        update: dict[str, Any] = {
+            "error_kind": error.kind,
+            "model_tried": self.settings.model,
+            "usage": self._usage,
+        }
+        if not counts:
+            why = "circuit open for this run after" if circuit else "LLM unavailable:"
+            update["reason"] = f"{why} {error.kind} ({error}); {shown}"
+        elif attempts + 1 >= self.settings.max_attempts:
+            update |= {
+                "status": SummaryStatus.FAILED,
+                "reason": f"the model gave no usable summary in {attempts + 1} attempts "
+                f"({error.kind}: {error}); {shown}",
+                "attempts": attempts + 1,
+                "next_attempt_at": None,
             }
-        )
+        else:
+            retry_at = (now or datetime.now().astimezone()) + timedelta(
+                hours=self.settings.retry_hours
+            )
+            update |= {
+                "reason": f"model reply unusable ({error.kind}: {error}); {shown}; attempt "
+                f"{attempts + 1} of {self.settings.max_attempts}, next not before "
+                f"{retry_at:%Y-%m-%d %H:%M} UTC",
+                "attempts": attempts + 1,
+                "next_attempt_at": retry_at,
+            }
+        return base.model_copy(update=update)
 
     def _call(self, messages: list[dict[str, str]], limit: int | None = None) -> Completion:
         assert self.chat is not None
@@ -279,10 +266,16 @@ class StorySummarizer:
         per_article = max(floor, budget // max(1, len(item.articles)))
         return [trim_to_budget(a.text, per_article, item.terms)[0] for a in item.articles]
 
-    def _validate(self, text: str, item: StoryInput) -> LLMSummary:
-        """The summary in a reply, checked against the schema and the story. Raises
+    def _shorter(self, item: StoryInput, texts: list[str], floor: int) -> list[str] | None:
+        """The articles cut to half the tokens of ``texts`` (at least ``floor`` per article), or
+        None when that would not make them any shorter."""
+        shorter = self._texts(item, sum(count_tokens(t) for t in texts) // 2, floor)
+        return shorter if sum(map(len, shorter)) < sum(map(len, texts)) else None
+
+    def _validate(self, reply: str, item: StoryInput) -> LLMSummary:
+        """The summary in a reply's JSON text, checked against the schema and the story. Raises
         ``ValueError`` (a ``ValidationError`` or a story mismatch) naming the problem."""
-        summary = LLMSummary.model_validate_json(json_text(text), context=FROM_MODEL)
+        summary = LLMSummary.model_validate_json(reply, context=FROM_MODEL)
         problems = story_problems(summary, item.story.dyad, item.known_codes)
         if problems:
             raise ValueError("; ".join(problems))
@@ -294,15 +287,16 @@ class StorySummarizer:
         """Validate a reply; one repair round trip on invalid JSON, a wrong schema or fields
         that do not fit the story."""
         for attempt in range(2):
+            reply = json_text(completion.text)
             try:
-                return self._validate(completion.text, item)
+                return self._validate(reply, item)
             except ValueError as exc:
-                problem = _describe(exc, json_text(completion.text))
+                problem = _describe(exc, reply)
                 if attempt == 1:
                     raise LLMBadOutput(f"invalid output after a repair attempt: {problem}") from exc
                 messages = [
                     *messages,
-                    {"role": "assistant", "content": json_text(completion.text)[:4000]},
+                    {"role": "assistant", "content": reply[:4000]},
                     {"role": "user", "content": REPAIR.format(problem=problem)},
                 ]
                 completion = self._call(messages)
@@ -321,32 +315,28 @@ class StorySummarizer:
         llama-cpp-python also send) is sent again with half the input, while that shortens it."""
         story = item.story
         pair = (story.dyad[:2], story.dyad[3:])
-        budget = self.settings.input_token_budget
         limit = self.settings.output_token_limit
         larger = min(32_000, limit * 2)
-        texts = self._texts(item, budget)
+        texts = self._texts(item, self.settings.input_token_budget)
         for _ in range(4):
             messages = build_messages(pair, item.names, item.articles, texts, new_delimiter())
             try:
                 completion = self._call(messages, limit)
             except LLMRequestRejected as exc:
-                if not _CONTEXT_LENGTH.search(str(exc)):
+                halved = self._shorter(item, texts, floor=50)
+                if not _CONTEXT_LENGTH.search(str(exc)) or halved is None:
                     raise
-                budget = min(budget, sum(count_tokens(t) for t in texts))
-                shorter = self._texts(item, budget // 2, floor=50)
-                if sum(map(len, shorter)) >= sum(map(len, texts)):
-                    raise
-                budget, texts = budget // 2, shorter
+                texts = halved
                 continue
             if completion.finish_reason != "length":
                 return messages, completion, texts
             if limit < larger:
                 limit = larger
                 continue
-            shorter = self._texts(item, budget // 2)
-            if sum(map(len, shorter)) >= sum(map(len, texts)):
+            halved = self._shorter(item, texts, floor=200)
+            if halved is None:
                 break
-            budget, texts = budget // 2, shorter
+            texts = halved
         raise LLMTruncated(
             f"reply cut off at the output token limit ({limit} tokens) even with shorter input"
         )

@@ -26,11 +26,11 @@ from pipeline import jobs  # noqa: E402
 from pipeline.cluster import ClusterInput, cluster_stories  # noqa: E402
 from pipeline.config import SAMPLE_DIR, load_settings  # noqa: E402
 from pipeline.detect import detect_dyads  # noqa: E402
-from pipeline.records import StoryArticle  # noqa: E402
+from pipeline.records import Story, StoryArticle  # noqa: E402
 from pipeline.sample import build_sample  # noqa: E402
-from pipeline.store import stories as story_repo  # noqa: E402
 from pipeline.store.db import open_engine  # noqa: E402
-from pipeline.store.models import Article  # noqa: E402
+from pipeline.store.stories import bilateral_articles, story_articles  # noqa: E402
+from pipeline.store.tables import ArticleRow  # noqa: E402
 from pipeline.summarize.prompts import build_messages, new_delimiter  # noqa: E402
 from pipeline.summarize.tokens import (  # noqa: E402
     count_tokens,
@@ -45,7 +45,7 @@ def naive_tokens(engine: object, dyads: dict[int, str]) -> int:
     no grouping, no trimming): the same prompt, counted with the same tokenizer."""
     total = 0
     for article_id, dyad in dyads.items():
-        story = story_repo.Story(  # type: ignore[attr-defined]
+        story = Story(
             id="x",
             dyad=dyad,
             article_ids=(article_id,),
@@ -54,7 +54,7 @@ def naive_tokens(engine: object, dyads: dict[int, str]) -> int:
             last_seen=jobs.utc_now(),
             content_hash="x",
         )
-        (article,) = story_repo.story_articles(engine, story)  # type: ignore[arg-type]
+        (article,) = story_articles(engine, story)  # type: ignore[arg-type]
         messages = build_messages(
             (dyad[:2], dyad[3:]), (dyad[:2], dyad[3:]), [article], [article.text], new_delimiter()
         )
@@ -128,9 +128,9 @@ def main() -> None:
             report = jobs.summarize_stories(settings)
             again = jobs.summarize_stories(settings)
             engine = open_engine(settings.effective_database_url)
-            articles = story_repo.bilateral_articles(engine, report.since, report.until)
+            articles = bilateral_articles(engine, report.since, report.until)
             with engine.connect() as conn:
-                every = [r[0] for r in conn.execute(select(Article.id))]
+                every = [r[0] for r in conn.execute(select(ArticleRow.id))]
             pairs = {a.id: a.dyad for a in articles}
             naive = naive_tokens(engine, {i: pairs.get(i, "XX-YY") for i in every})
             engine.dispose()

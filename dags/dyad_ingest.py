@@ -83,11 +83,8 @@ def dyad_ingest() -> None:
     def ingest_shard(shard: dict[str, Any], planned: dict[str, Any]) -> dict[str, Any]:
         """Poll one shard's feeds and extract their new articles."""
         from pipeline import jobs
-        from pipeline.records import FeedShard
 
-        report = jobs.ingest_shard(
-            dyad_settings(), FeedShard.model_validate(shard), planned["run_id"], detect=False
-        )
+        report = jobs.ingest_shard(dyad_settings(), shard, planned["run_id"], detect=False)
         return report.model_dump(mode="json")
 
     @task
@@ -96,14 +93,12 @@ def dyad_ingest() -> None:
         from datetime import datetime
 
         from pipeline import jobs
-        from pipeline.records import ShardReport
 
-        shards = [ShardReport.model_validate(r) for r in reports[:]]
         report = jobs.finish_ingest(
             dyad_settings(),
             planned["run_id"],
             datetime.fromisoformat(planned["started_at"]),
-            shards,
+            reports[:],  # a lazy XCom sequence, read once
         )
         return {
             "run_id": report.run_id,

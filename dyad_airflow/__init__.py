@@ -53,15 +53,14 @@ def dyad_settings() -> Any:
 
 def record_failure(context: dict[str, Any]) -> None:
     """on_failure_callback: store the failed task where ``dyad status`` shows it."""
-    from pipeline.errors import DyadError
-    from pipeline.jobs import record_airflow_failure
+    from pipeline.jobs import DyadError, record_task_failure
 
     ti = context.get("ti") or context.get("task_instance")
     run = context.get("dag_run")
     exception = context.get("exception")
     # The callback must never raise; the task log keeps the original error.
     with contextlib.suppress(DyadError):
-        record_airflow_failure(
+        record_task_failure(
             dyad_settings(),
             dag_id=getattr(run, "dag_id", "?"),
             run_id=getattr(run, "run_id", "?"),

@@ -255,35 +255,6 @@ class LLMSettings(BaseModel):
             return "auto" if value else "prompt"
         return value
 
-    @property
-    def profile_name(self) -> str:
-        """The provider profile in use (``auto`` resolved from the base URL)."""
-        from pipeline.summarize.providers import detect_provider
-
-        return detect_provider(self.base_url) if self.provider == "auto" else self.provider
-
-    @property
-    def request_timeout(self) -> float:
-        """Seconds per request: the setting, else the profile's."""
-        from pipeline.summarize.providers import PROFILES
-
-        return self.timeout if self.timeout is not None else PROFILES[self.profile_name].timeout
-
-    @property
-    def is_reasoning_model(self) -> bool:
-        """True when the model name matches ``reasoning_models``."""
-        from pipeline.summarize.providers import is_reasoning_model
-
-        return is_reasoning_model(self.model, self.reasoning_models)
-
-    @property
-    def output_token_limit(self) -> int:
-        """The reply limit sent: ``reasoning_output_tokens`` for reasoning models (at least
-        ``max_output_tokens``), else ``max_output_tokens``."""
-        if self.is_reasoning_model:
-            return max(self.max_output_tokens, self.reasoning_output_tokens)
-        return self.max_output_tokens
-
     @field_validator("base_url")
     @classmethod
     def _base_url(cls, value: str | None) -> str | None:

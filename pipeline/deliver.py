@@ -23,6 +23,7 @@ from collections.abc import Callable
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from pathlib import Path
 
 from pipeline.config import SMTPSettings
 from pipeline.errors import MailDeferred, MailError, MailRejected
@@ -60,6 +61,16 @@ def build_message(
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
     return message
+
+
+def write_eml(message: EmailMessage, folder: Path, digest_id: str, recipient: str) -> Path:
+    """Write ``message`` as ``<digest_id>.<recipient tag>.eml`` in ``folder`` (when no SMTP host
+    is set): one file per recipient, the same name on every run, so a re-run replaces it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    tag = hashlib.sha256(recipient.encode()).hexdigest()[:8]
+    path = folder / f"{digest_id}.{tag}.eml"
+    path.write_bytes(bytes(message))
+    return path
 
 
 def _text(value: bytes | str) -> str:

@@ -62,7 +62,7 @@ def main() -> int:
 
     from pipeline.config import load_settings
     from pipeline.store.db import open_engine
-    from pipeline.store.repo import table_counts
+    from pipeline.store.runs import table_counts
 
     settings = load_settings()
     engine = open_engine(settings.effective_database_url)

@@ -323,12 +323,12 @@ def test_backfill_redetects_and_resummarizes_a_range(
 
 def test_failure_callback_records_the_failed_task(tmp_path: Path) -> None:
     from pipeline.config import load_settings
-    from pipeline.jobs import record_airflow_failure
+    from pipeline.jobs import record_task_failure
     from pipeline.store.db import open_engine
     from pipeline.store.status import status_report
 
     settings = load_settings(None, data_dir=tmp_path / "var")
-    record_airflow_failure(
+    record_task_failure(
         settings,
         dag_id="dyad_ingest",
         run_id="manual__1",

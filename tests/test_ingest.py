@@ -14,7 +14,7 @@ from pipeline import jobs
 from pipeline.config import Settings
 from pipeline.records import FeedStatus
 from pipeline.store.db import open_engine
-from pipeline.store.repo import table_counts
+from pipeline.store.runs import table_counts
 from tests.conftest import NOW, make_settings, write_feeds
 from tests.servers import LoopbackServer, article_html, rss
 

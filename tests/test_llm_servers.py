@@ -29,6 +29,10 @@ from pipeline.summarize.providers import (
     detect_provider,
     initial_shape,
     is_reasoning_model,
+    output_token_limit,
+    profile_name,
+    request_timeout,
+    uses_reasoning_model,
 )
 from pipeline.summarize.replies import json_text, read_completion
 from pipeline.summarize.schema import FROM_MODEL, LLMSummary, response_schema
@@ -532,9 +536,9 @@ def test_the_airflow_connection_extra_sets_the_profile(tmp_path: Path) -> None:
         },
     )
     llm = settings.llm
-    assert (llm.profile_name, llm.structured_output, llm.max_attempts) == ("llamacpp", "prompt", 5)
-    assert llm.on_no_summary == "warn" and llm.request_timeout == 300
-    assert llm.is_reasoning_model and llm.output_token_limit == llm.reasoning_output_tokens
+    assert (profile_name(llm), llm.structured_output, llm.max_attempts) == ("llamacpp", "prompt", 5)
+    assert llm.on_no_summary == "warn" and request_timeout(llm) == 300
+    assert uses_reasoning_model(llm) and output_token_limit(llm) == llm.reasoning_output_tokens
 
 
 # One tested example per provider profile (docs/summaries.md, "Using your model"): what Dyad sends.
@@ -558,7 +562,7 @@ def test_each_provider_profile_sends_what_its_server_accepts(
     record = summarizer(settings).summarize(sample_story())
     assert record.status == SummaryStatus.VERIFIED and len(llm.requests) == 1
     sent = llm.requests[0]
-    assert sent["model"] == model and sent[limit] == settings.llm.output_token_limit
+    assert sent["model"] == model and sent[limit] == output_token_limit(settings.llm)
     assert {"max_tokens", "max_completion_tokens"} & set(sent) == {limit}
     assert sent["response_format"]["type"] == structured
     assert ("temperature" in sent) is temperature  # Qwen3 is a reasoning model

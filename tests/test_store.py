@@ -14,9 +14,11 @@ from sqlalchemy import create_engine, text
 
 from pipeline.errors import SchemaMismatch, StoreError
 from pipeline.records import FeedEntry, FeedSpec
-from pipeline.store import repo
+from pipeline.store.articles import store_entry
 from pipeline.store.db import create_store_engine, head_revision, open_engine, upgrade
-from pipeline.store.models import Base
+from pipeline.store.feeds import load_feeds, sync_feeds
+from pipeline.store.runs import table_counts
+from pipeline.store.tables import Base
 
 NOW = datetime(2026, 11, 24, 12, tzinfo=UTC)
 PG_URL = os.environ.get(
@@ -91,39 +93,38 @@ def test_unmanaged_database_is_refused(tmp_path: Path) -> None:
 
 def test_upserts_are_idempotent_and_link_feeds(db_url: str) -> None:
     engine = open_engine(db_url)
-    repo.sync_feeds(
+    sync_feeds(
         engine,
         [
             FeedSpec(name="A", url="https://a.example/f"),
             FeedSpec(name="B", url="https://b.example/f"),
         ],
     )
-    repo.sync_feeds(engine, [FeedSpec(name="A2", url="https://a.example/f")])
-    a, b = repo.load_feeds(engine)
+    sync_feeds(engine, [FeedSpec(name="A2", url="https://a.example/f")])
+    a, b = load_feeds(engine)
     assert a.name == "A2"
-    assert repo.store_entry(engine, a.id, entry(1), NOW).outcome == "new"
-    assert repo.store_entry(engine, a.id, entry(1), NOW).outcome == "duplicate"
+    assert store_entry(engine, a.id, entry(1), NOW).outcome == "new"
+    assert store_entry(engine, a.id, entry(1), NOW).outcome == "duplicate"
     assert (
-        repo.store_entry(engine, b.id, entry(9, link="https://n.example/1"), NOW).outcome
-        == "duplicate"
+        store_entry(engine, b.id, entry(9, link="https://n.example/1"), NOW).outcome == "duplicate"
     )
     changed = entry(1).model_copy(update={"content_hash": "new", "title": "T1 updated"})
-    assert repo.store_entry(engine, a.id, changed, NOW).outcome == "updated"
-    counts = repo.table_counts(engine)
+    assert store_entry(engine, a.id, changed, NOW).outcome == "updated"
+    counts = table_counts(engine)
     assert counts["articles"] == 1 and counts["entries"] == 2
     engine.dispose()
 
 
 def test_concurrent_writers_do_not_fail_or_duplicate(db_url: str) -> None:
     engine = open_engine(db_url)
-    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
-    (feed,) = repo.load_feeds(engine)
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = load_feeds(engine)
     errors: list[BaseException] = []
 
     def writer() -> None:
         try:
             for n in range(40):
-                repo.store_entry(engine, feed.id, entry(n), NOW)
+                store_entry(engine, feed.id, entry(n), NOW)
         except BaseException as exc:
             errors.append(exc)
 
@@ -133,7 +134,7 @@ def test_concurrent_writers_do_not_fail_or_duplicate(db_url: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    counts = repo.table_counts(engine)
+    counts = table_counts(engine)
     assert counts["articles"] == 40 and counts["entries"] == 40
     engine.dispose()
 
@@ -142,9 +143,9 @@ def test_nul_bytes_never_reach_the_database(db_url: str) -> None:
     from pipeline.textclean import clean_text
 
     engine = open_engine(db_url)
-    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
-    (feed,) = repo.load_feeds(engine)
-    repo.store_entry(engine, feed.id, entry(1, title=clean_text("bad\x00title")), NOW)
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = load_feeds(engine)
+    store_entry(engine, feed.id, entry(1, title=clean_text("bad\x00title")), NOW)
     with engine.connect() as conn:
         assert conn.execute(text("select title from articles")).scalar() == "badtitle"
     engine.dispose()
@@ -197,17 +198,17 @@ def test_an_over_long_field_fails_alone(db_url: str) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     engine = open_engine(db_url)
-    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
-    (feed,) = repo.load_feeds(engine)
-    repo.store_entry(engine, feed.id, entry(1), NOW)
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = load_feeds(engine)
+    store_entry(engine, feed.id, entry(1), NOW)
     too_long = entry(2).model_copy(update={"guid": "g" * 5000})
     try:
-        repo.store_entry(engine, feed.id, too_long, NOW)
+        store_entry(engine, feed.id, too_long, NOW)
         stored_long = True
     except SQLAlchemyError:
         stored_long = False  # PostgreSQL enforces the column length; SQLite does not
-    repo.store_entry(engine, feed.id, entry(3), NOW)
-    counts = repo.table_counts(engine)
+    store_entry(engine, feed.id, entry(3), NOW)
+    counts = table_counts(engine)
     engine.dispose()
     assert counts["articles"] == (3 if stored_long else 2)
     if "postgresql" in db_url:
@@ -218,7 +219,7 @@ def test_a_dropped_connection_is_replaced(db_url: str) -> None:
     if "postgresql" not in db_url:
         pytest.skip("connection drops are a server-side event (PostgreSQL only)")
     engine = open_engine(db_url)
-    repo.sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:  # kill every other session of this database
         conn.execute(
@@ -228,6 +229,6 @@ def test_a_dropped_connection_is_replaced(db_url: str) -> None:
             )
         )
     admin.dispose()
-    (feed,) = repo.load_feeds(engine)  # pool_pre_ping notices and reconnects
-    assert repo.store_entry(engine, feed.id, entry(1), NOW).outcome == "new"
+    (feed,) = load_feeds(engine)  # pool_pre_ping notices and reconnects
+    assert store_entry(engine, feed.id, entry(1), NOW).outcome == "new"
     engine.dispose()

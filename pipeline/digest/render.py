@@ -75,6 +75,17 @@ _TEXT = _environment(autoescape=False)
 _INLINER = css_inline.CSSInliner(keep_style_tags=True)
 
 
+def render_subject(digest: Digest) -> str:
+    """The email subject: title, date, the first four pairs (and how many more), top headline."""
+    pairs = ", ".join(d.dyad for d in digest.dyads[:4])
+    more = f" +{len(digest.dyads) - 4}" if len(digest.dyads) > 4 else ""
+    headline = (
+        digest.dyads[0].stories[0].headline if digest.dyads and digest.dyads[0].stories else ""
+    )
+    body = f"{pairs}{more}: {headline}" if pairs else "nothing new"
+    return f"{digest.title} {digest.date.isoformat()} · {body}"
+
+
 def render_json(digest: Digest) -> str:
     """The digest as JSON (matches ``digest.schema.json``)."""
     return json.dumps(digest.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"

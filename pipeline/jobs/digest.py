@@ -6,13 +6,15 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from pydantic import Field
+from sqlalchemy import Engine
 
 from pipeline.config import Recipient, Settings
-from pipeline.deliver import build_message, message_id, send_message
+from pipeline.deliver import build_message, message_id, send_message, write_eml
 from pipeline.detect import load_gazetteer
 from pipeline.digest.build import assemble_digest, digest_window
 from pipeline.digest.model import Digest
@@ -20,14 +22,25 @@ from pipeline.digest.render import (
     render_html,
     render_json,
     render_markdown,
+    render_subject,
     render_text,
     write_site,
 )
 from pipeline.errors import MailDeferred, MailRejected
-from pipeline.jobs.ingest import utc_now
+from pipeline.jobs.runs import utc_now
 from pipeline.records import Record
-from pipeline.store import digests as repo
-from pipeline.store.db import open_engine
+from pipeline.store import open_store
+from pipeline.store.digests import (
+    all_digests,
+    claim_delivery,
+    digest_record,
+    finish_delivery,
+    ledger_counts,
+    previous_digest,
+    save_digest,
+    stories_in_window,
+    trend_rows,
+)
 
 log = logging.getLogger("dyad.jobs.digest")
 FORMATS = ("json", "md", "html", "atom")
@@ -47,11 +60,10 @@ def build_digest(
 
     day = day or now.astimezone(ZoneInfo(s.timezone)).date()
     start, end = digest_window(day, s.timezone, s.send_time, days)
-    engine = open_engine(settings.effective_database_url)
-    try:
-        rows = repo.stories_in_window(engine, start, end)
+    with open_store(settings) as engine:
+        rows = stories_in_window(engine, start, end)
         dyads = sorted({r["dyad"] for r in rows})
-        trend = repo.trend_rows(engine, dyads, end - timedelta(days=s.trend_days), end)
+        trend = trend_rows(engine, dyads, end - timedelta(days=s.trend_days), end)
         digest = assemble_digest(
             day=day,
             timezone=s.timezone,
@@ -60,8 +72,8 @@ def build_digest(
             story_rows=rows,
             trend_rows=trend,
             trend_days=s.trend_days,
-            ledger=repo.ledger_counts(engine, start, end),
-            previous=repo.previous_digest(engine, start),
+            ledger=ledger_counts(engine, start, end),
+            previous=previous_digest(engine, start),
             names=load_gazetteer().names,
             now=now,
             max_stories=s.max_stories_per_dyad,
@@ -71,9 +83,7 @@ def build_digest(
         content = hashlib.sha256(
             render_json(digest.model_copy(update={"generated_at": start})).encode()
         ).hexdigest()[:32]
-        repo.save_digest(engine, digest.id, record, content, start, end, now)
-    finally:
-        engine.dispose()
+        save_digest(engine, digest.id, record, content, start, end, now)
     return digest
 
 
@@ -96,11 +106,8 @@ def write_outputs(
         written["txt"] = folder / f"{digest.id}.txt"
         written["txt"].write_text(render_text(digest), encoding="utf-8")
     if "atom" in formats:
-        engine = open_engine(settings.effective_database_url)
-        try:
-            stored = [Digest.model_validate(r) for r in repo.all_digests(engine)]
-        finally:
-            engine.dispose()
+        with open_store(settings) as engine:
+            stored = [Digest.model_validate(r) for r in all_digests(engine)]
         site = settings.data_dir / "site"
         written["site"] = write_site(
             stored, site, settings.digest.site_title, settings.digest.site_url
@@ -127,16 +134,6 @@ class DeliveryReport(Record):
         return sum(1 for r in self.results if r.status == status)
 
 
-def _subject(digest: Digest) -> str:
-    pairs = ", ".join(d.dyad for d in digest.dyads[:4])
-    more = f" +{len(digest.dyads) - 4}" if len(digest.dyads) > 4 else ""
-    headline = (
-        digest.dyads[0].stories[0].headline if digest.dyads and digest.dyads[0].stories else ""
-    )
-    body = f"{pairs}{more}: {headline}" if pairs else "nothing new"
-    return f"{digest.title} {digest.date.isoformat()} · {body}"
-
-
 def send_digest(
     settings: Settings,
     digest: Digest,
@@ -151,90 +148,80 @@ def send_digest(
     Without an SMTP host, each recipient's message is written as an .eml file (plus the HTML)
     under the digest's output folder instead. One recipient's failure never stops the others.
     """
-    recipients = list(settings.recipients)
-    if to:
-        recipients = [Recipient(address=a) for a in to]
-    smtp = settings.smtp
-    domain = smtp.from_address.partition("@")[2] or "localhost"
-    folder = settings.data_dir / "digests" / digest.date.isoformat()
-    engine = open_engine(settings.effective_database_url)
-    results: list[DeliveryResult] = []
-    try:
-        for recipient in recipients:
-            mine = digest.for_recipient(recipient.follow)
-            if not mine.dyads and not recipient.send_empty:
-                results.append(
-                    DeliveryResult(
-                        recipient=recipient.address,
-                        status="skipped_empty",
-                        detail="nothing for the pairs followed",
-                    )
-                )
-                continue
-            mid = message_id(digest.id, recipient.address, domain)
-            message = build_message(
-                subject=_subject(mine),
-                text=render_text(mine),
-                html=render_html(mine),
-                sender=smtp.from_address,
-                sender_name=smtp.from_name,
-                recipient=recipient.address,
-                recipient_name=recipient.name,
-                message_id_value=mid,
-                date=clock(),
-            )
-            if smtp.host is None:
-                folder.mkdir(parents=True, exist_ok=True)
-                tag = hashlib.sha256(recipient.address.encode()).hexdigest()[:8]
-                path = folder / f"{digest.id}.{tag}.eml"
-                path.write_bytes(bytes(message))
-                results.append(
-                    DeliveryResult(
-                        recipient=recipient.address,
-                        status="written",
-                        path=str(path),
-                        detail="no SMTP host configured: written as .eml",
-                    )
-                )
-                continue
-            if not repo.claim_delivery(
-                engine, digest.id, recipient.address, mid, clock(), force=force
-            ):
-                results.append(
-                    DeliveryResult(
-                        recipient=recipient.address,
-                        status="already_sent",
-                        detail="sent (or being sent) already; --force resends",
-                    )
-                )
-                continue
-            try:
-                send_message(smtp, message, recipient.address, sleep=sleep or time.sleep)
-            except (MailRejected, MailDeferred) as exc:
-                status = "failed" if isinstance(exc, MailRejected) else "pending"
-                repo.finish_delivery(
-                    engine, digest.id, recipient.address, status, clock(), str(exc)
-                )
-                results.append(
-                    DeliveryResult(recipient=recipient.address, status=status, detail=str(exc))
-                )
-                continue
-            repo.finish_delivery(engine, digest.id, recipient.address, "sent", clock())
-            results.append(DeliveryResult(recipient=recipient.address, status="sent"))
-    finally:
-        engine.dispose()
+    recipients = [Recipient(address=a) for a in to] if to else list(settings.recipients)
+    with open_store(settings) as engine:
+        mailing = _Mailing(settings, engine, digest, force, clock, sleep or time.sleep)
+        results = [mailing.deliver(recipient) for recipient in recipients]
     return DeliveryReport(digest_id=digest.id, results=tuple(results))
+
+
+@dataclass(frozen=True)
+class _Mailing:
+    """One digest's delivery: what every recipient's send needs."""
+
+    settings: Settings
+    engine: Engine
+    digest: Digest
+    force: bool
+    clock: Callable[[], datetime]
+    sleep: Callable[[float], None]
+
+    def deliver(self, recipient: Recipient) -> DeliveryResult:
+        """Send (or write, or skip) this recipient's copy and record the outcome."""
+        address = recipient.address
+        mine = self.digest.for_recipient(recipient.follow)
+        if not mine.dyads and not recipient.send_empty:
+            return DeliveryResult(
+                recipient=address, status="skipped_empty", detail="nothing for the pairs followed"
+            )
+        smtp = self.settings.smtp
+        mid = message_id(
+            self.digest.id, address, smtp.from_address.partition("@")[2] or "localhost"
+        )
+        message = build_message(
+            subject=render_subject(mine),
+            text=render_text(mine),
+            html=render_html(mine),
+            sender=smtp.from_address,
+            sender_name=smtp.from_name,
+            recipient=address,
+            recipient_name=recipient.name,
+            message_id_value=mid,
+            date=self.clock(),
+        )
+        if smtp.host is None:
+            folder = self.settings.data_dir / "digests" / self.digest.date.isoformat()
+            path = write_eml(message, folder, self.digest.id, address)
+            return DeliveryResult(
+                recipient=address,
+                status="written",
+                path=str(path),
+                detail="no SMTP host configured: written as .eml",
+            )
+        if not claim_delivery(
+            self.engine, self.digest.id, address, mid, self.clock(), force=self.force
+        ):
+            return DeliveryResult(
+                recipient=address,
+                status="already_sent",
+                detail="sent (or being sent) already; --force resends",
+            )
+        try:
+            send_message(smtp, message, address, sleep=self.sleep)
+        except (MailRejected, MailDeferred) as exc:
+            status = "failed" if isinstance(exc, MailRejected) else "pending"
+            finish_delivery(self.engine, self.digest.id, address, status, self.clock(), str(exc))
+            return DeliveryResult(recipient=address, status=status, detail=str(exc))
+        finish_delivery(self.engine, self.digest.id, address, "sent", self.clock())
+        return DeliveryResult(recipient=address, status="sent")
 
 
 def load_digest(settings: Settings, digest_id: str) -> Digest:
     """A stored digest by id (raises ``StoreError`` when there is none)."""
     from pipeline.errors import StoreError
 
-    engine = open_engine(settings.effective_database_url)
-    try:
-        record = repo.digest_record(engine, digest_id)
-    finally:
-        engine.dispose()
+    with open_store(settings) as engine:
+        record = digest_record(engine, digest_id)
     if record is None:
         raise StoreError("no such digest", item=digest_id)
     return Digest.model_validate(record)

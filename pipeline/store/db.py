@@ -9,8 +9,10 @@ revisions, to run on a database left at an older revision (``dyad db upgrade`` m
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from alembic import command
 from alembic.config import Config
@@ -21,6 +23,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 
 from pipeline.errors import SchemaMismatch, StoreError
+
+if TYPE_CHECKING:
+    from pipeline.config import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_MS = 5000
@@ -108,3 +113,13 @@ def upsert_insert(conn: Connection, table: Any) -> Any:
 
 def _safe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[Engine]:
+    """The store of ``settings`` at the newest schema (see ``open_engine``), disposed on exit."""
+    engine = open_engine(settings.effective_database_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -14,14 +14,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select, update
 
 from pipeline.store.db import upsert_insert
-from pipeline.store.models import (
-    Article,
+from pipeline.store.tables import (
+    ArticleRow,
     DeliveryRow,
     DigestRow,
-    Failure,
-    Feed,
+    FailureRow,
+    FeedRow,
     LLMCallRow,
-    Run,
+    RunRow,
     StoryRow,
     SummaryRow,
 )
@@ -59,29 +59,31 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
         reports = [
             r
             for (r,) in conn.execute(
-                select(Run.report).where(
-                    Run.kind == "ingest",
-                    Run.started_at >= start,
-                    Run.started_at < end,
-                    Run.report.is_not(None),
+                select(RunRow.report).where(
+                    RunRow.kind == "ingest",
+                    RunRow.started_at >= start,
+                    RunRow.started_at < end,
+                    RunRow.report.is_not(None),
                 )
             )
         ]
         articles = conn.execute(
-            select(func.count()).where(Article.first_seen_at >= start, Article.first_seen_at < end)
+            select(func.count()).where(
+                ArticleRow.first_seen_at >= start, ArticleRow.first_seen_at < end
+            )
         ).scalar_one()
         failing = [
             name
             for (name,) in conn.execute(
-                select(Feed.name).where(Feed.last_status == "failed").order_by(Feed.name)
+                select(FeedRow.name).where(FeedRow.last_status == "failed").order_by(FeedRow.name)
             )
         ]
         llm_failures = {
             kind: int(n)
             for kind, n in conn.execute(
-                select(Failure.kind, func.count())
-                .where(Failure.stage == "summarize", Failure.at >= start, Failure.at < end)
-                .group_by(Failure.kind)
+                select(FailureRow.kind, func.count())
+                .where(FailureRow.stage == "summarize", FailureRow.at >= start, FailureRow.at < end)
+                .group_by(FailureRow.kind)
             )
         }
         usage = conn.execute(

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 
 from pipeline.records import Story, StoryArticle
 from pipeline.store.db import upsert_insert
-from pipeline.store.models import (
-    Article,
-    Entry,
-    Feed,
+from pipeline.store.tables import (
+    ArticleRow,
+    EntryRow,
+    FeedRow,
     LLMCacheRow,
     LLMCallRow,
     LLMEndpointRow,
@@ -28,9 +28,9 @@ from pipeline.store.models import (
 def _first_outlet() -> Any:
     """Subquery: each article's outlet (the first feed name that listed it)."""
     return (
-        select(Entry.article_id, func.min(Feed.name).label("outlet"))
-        .join(Feed, Feed.id == Entry.feed_id)
-        .group_by(Entry.article_id)
+        select(EntryRow.article_id, func.min(FeedRow.name).label("outlet"))
+        .join(FeedRow, FeedRow.id == EntryRow.feed_id)
+        .group_by(EntryRow.article_id)
         .subquery()
     )
 
@@ -55,13 +55,13 @@ def bilateral_articles(
     """Bilateral articles first seen (or published) in [since, until], with their outlet; with
     ``candidates``, also the articles detection passed at the candidate threshold only."""
     outlet = _first_outlet()
-    chosen = Article.dyad.is_not(None) if candidates else Article.bilateral.is_(True)
+    chosen = ArticleRow.dyad.is_not(None) if candidates else ArticleRow.bilateral.is_(True)
     stmt = (
-        select(Article, outlet.c.outlet)
-        .outerjoin(outlet, outlet.c.article_id == Article.id)
-        .where(chosen, Article.dyad.is_not(None))
-        .where(Article.first_seen_at >= since, Article.first_seen_at <= until)
-        .order_by(Article.id)
+        select(ArticleRow, outlet.c.outlet)
+        .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)
+        .where(chosen, ArticleRow.dyad.is_not(None))
+        .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at <= until)
+        .order_by(ArticleRow.id)
     )
     with Session(engine) as session:
         rows = session.execute(stmt).all()
@@ -86,7 +86,9 @@ def confirmed_article_ids(engine: Engine, article_ids: Sequence[int]) -> set[int
     """Which of these articles detection called bilateral at the final threshold."""
     if not article_ids:
         return set()
-    stmt = select(Article.id).where(Article.id.in_(list(article_ids)), Article.bilateral.is_(True))
+    stmt = select(ArticleRow.id).where(
+        ArticleRow.id.in_(list(article_ids)), ArticleRow.bilateral.is_(True)
+    )
     with engine.connect() as conn:
         return {row.id for row in conn.execute(stmt)}
 
@@ -112,7 +114,9 @@ def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> Non
                 .on_conflict_do_update(index_elements=["id"], set_=values)
             )
             conn.execute(
-                update(Article).where(Article.id.in_(story.article_ids)).values(story_id=story.id)
+                update(ArticleRow)
+                .where(ArticleRow.id.in_(story.article_ids))
+                .values(story_id=story.id)
             )
 
 
@@ -120,9 +124,9 @@ def story_articles(engine: Engine, story: Story) -> list[StoryArticle]:
     """The member articles of a story with their text and first outlet, oldest first."""
     outlet = _first_outlet()
     stmt = (
-        select(Article, outlet.c.outlet)
-        .outerjoin(outlet, outlet.c.article_id == Article.id)
-        .where(Article.id.in_(story.article_ids))
+        select(ArticleRow, outlet.c.outlet)
+        .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)
+        .where(ArticleRow.id.in_(story.article_ids))
     )
     with Session(engine) as session:
         rows = session.execute(stmt).all()
@@ -262,7 +266,9 @@ def load_stories(engine: Engine, story_ids: Sequence[str]) -> list[Story]:
         )
         members: dict[str, list[int]] = {}
         for article_id, story_id in conn.execute(
-            select(Article.id, Article.story_id).where(Article.story_id.in_(list(story_ids)))
+            select(ArticleRow.id, ArticleRow.story_id).where(
+                ArticleRow.story_id.in_(list(story_ids))
+            )
         ):
             members.setdefault(str(story_id), []).append(article_id)
     return [

@@ -38,7 +38,16 @@ from pipeline.errors import (
     LLMUnavailable,
 )
 from pipeline.summarize.prompts import schema_hint
-from pipeline.summarize.providers import PROFILES, RequestShape, adapt_to_error, initial_shape
+from pipeline.summarize.providers import (
+    PROFILES,
+    RequestShape,
+    adapt_to_error,
+    initial_shape,
+    output_token_limit,
+    profile_name,
+    request_timeout,
+    uses_reasoning_model,
+)
 from pipeline.summarize.replies import Completion, read_completion
 from pipeline.summarize.schema import response_schema
 
@@ -78,14 +87,13 @@ class OpenAIChat:
         self.client = client or openai.OpenAI(
             api_key=key,
             base_url=settings.base_url,
-            timeout=settings.request_timeout,
+            timeout=request_timeout(settings),
             max_retries=0,
         )
         self._sleep = sleep
-        self.profile = PROFILES[settings.profile_name]
-        self.initial = initial_shape(
-            self.profile, settings.is_reasoning_model, settings.structured_output
-        )
+        self.profile = PROFILES[profile_name(settings)]
+        self.reasoning = uses_reasoning_model(settings)
+        self.initial = initial_shape(self.profile, self.reasoning, settings.structured_output)
         self.shape = shape or self.initial
         self.shape_changes: list[str] = []
         self.failed_requests: list[LLMError] = []
@@ -136,7 +144,7 @@ class OpenAIChat:
         """One completion. Raises ``LLMRateLimited``, ``LLMUnavailable`` (and its kinds), or
         ``LLMBadOutput`` kinds for a reply that cannot be read."""
         s = self.settings
-        limit = max_output_tokens or s.output_token_limit
+        limit = max_output_tokens or output_token_limit(s)
         attempt = changes = 0
         while True:
             kwargs = self.request(messages, limit)
@@ -179,7 +187,7 @@ class OpenAIChat:
                 self._sleep(min(8.0, 0.5 * 2**attempt))
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
                 if isinstance(exc, openai.APITimeoutError):
-                    message = f"no answer within {s.request_timeout:g} s (llm.timeout)"
+                    message = f"no answer within {request_timeout(s):g} s (llm.timeout)"
                 else:
                     message = f"connection failed: {exc}"
                 self._failed(LLMUnavailable(message))

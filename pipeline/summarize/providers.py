@@ -37,8 +37,11 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from pipeline.config import LLMSettings
 
 Structured = Literal["json_schema", "json_object", "prompt"]
 LimitParam = Literal["max_completion_tokens", "max_tokens"]
@@ -91,6 +94,29 @@ def is_reasoning_model(model: str, patterns: tuple[str, ...] | list[str]) -> boo
     """True when ``model`` (its last path part, e.g. ``openai/o3-mini``) matches a pattern."""
     names = {model.lower(), model.lower().rsplit("/", 1)[-1]}
     return any(fnmatch.fnmatchcase(n, p.lower()) for n in names for p in patterns)
+
+
+def profile_name(llm: LLMSettings) -> ProviderName:
+    """The provider profile in use (``llm.provider``, with ``auto`` resolved from the base URL)."""
+    return detect_provider(llm.base_url) if llm.provider == "auto" else llm.provider
+
+
+def request_timeout(llm: LLMSettings) -> float:
+    """Seconds per request: ``llm.timeout``, else the profile's."""
+    return llm.timeout if llm.timeout is not None else PROFILES[profile_name(llm)].timeout
+
+
+def uses_reasoning_model(llm: LLMSettings) -> bool:
+    """True when ``llm.model`` matches ``llm.reasoning_models``."""
+    return is_reasoning_model(llm.model, llm.reasoning_models)
+
+
+def output_token_limit(llm: LLMSettings) -> int:
+    """The reply limit sent: ``reasoning_output_tokens`` for reasoning models (at least
+    ``max_output_tokens``), else ``max_output_tokens``."""
+    if uses_reasoning_model(llm):
+        return max(llm.max_output_tokens, llm.reasoning_output_tokens)
+    return llm.max_output_tokens
 
 
 @dataclass(frozen=True)

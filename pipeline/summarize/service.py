@@ -52,6 +52,7 @@ from pipeline.summarize.prompts import (
     build_messages,
     new_delimiter,
 )
+from pipeline.summarize.providers import output_token_limit
 from pipeline.summarize.replies import json_text
 from pipeline.summarize.schema import (
     FROM_MODEL,
@@ -315,7 +316,7 @@ class StorySummarizer:
         llama-cpp-python also send) is sent again with half the input, while that shortens it."""
         story = item.story
         pair = (story.dyad[:2], story.dyad[3:])
-        limit = self.settings.output_token_limit
+        limit = output_token_limit(self.settings)
         larger = min(32_000, limit * 2)
         texts = self._texts(item, self.settings.input_token_budget)
         for _ in range(4):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from pipeline.store.models import Base
+from pipeline.store.tables import Base
 
 target_metadata = Base.metadata
 

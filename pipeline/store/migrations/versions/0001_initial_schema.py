@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import pipeline.store.models
+import pipeline.store.tables
 
 revision = "0001"
 down_revision = None
@@ -34,21 +34,21 @@ def upgrade() -> None:
         sa.Column("last_error_kind", sa.String(length=40), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
-            "next_attempt_after", pipeline.store.models.UTCDateTime(timezone=True), nullable=True
+            "next_attempt_after", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("author", sa.String(length=500), nullable=True),
         sa.Column("site_name", sa.String(length=500), nullable=True),
         sa.Column("language", sa.String(length=20), nullable=True),
         sa.Column("page_date", sa.String(length=40), nullable=True),
-        sa.Column("published_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("date_flag", sa.String(length=200), nullable=True),
         sa.Column("entry_hash", sa.String(length=64), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column(
-            "first_seen_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False
+            "first_seen_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False
         ),
-        sa.Column("updated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("extracted_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("extracted_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_articles")),
         sa.UniqueConstraint("canonical_url", name=op.f("uq_articles_canonical_url")),
     )
@@ -64,7 +64,7 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("retryable", sa.Boolean(), nullable=False),
-        sa.Column("at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_failures")),
     )
     with op.batch_alter_table("failures", schema=None) as batch_op:
@@ -82,20 +82,20 @@ def upgrade() -> None:
         sa.Column("etag", sa.String(length=1024), nullable=True),
         sa.Column("last_modified", sa.String(length=200), nullable=True),
         sa.Column(
-            "last_unconditional_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True
+            "last_unconditional_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column(
-            "last_polled_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True
+            "last_polled_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column(
-            "last_success_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True
+            "last_success_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("last_status", sa.String(length=20), nullable=True),
         sa.Column("consecutive_failures", sa.Integer(), nullable=False),
         sa.Column("last_error_kind", sa.String(length=40), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column(
-            "next_poll_after", pipeline.store.models.UTCDateTime(timezone=True), nullable=True
+            "next_poll_after", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("final_url", sa.String(length=2048), nullable=True),
         sa.Column("moved_to", sa.String(length=2048), nullable=True),
@@ -108,8 +108,8 @@ def upgrade() -> None:
         "runs",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
-        sa.Column("started_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("started_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("report", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_runs")),
@@ -123,12 +123,12 @@ def upgrade() -> None:
         sa.Column("link", sa.String(length=2048), nullable=True),
         sa.Column("article_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=1024), nullable=False),
-        sa.Column("published_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("published_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column(
-            "first_seen_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False
+            "first_seen_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False
         ),
-        sa.Column("last_seen_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["articles.id"],

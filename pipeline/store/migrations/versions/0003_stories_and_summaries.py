@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import pipeline.store.models
+import pipeline.store.tables
 
 revision = "0003"
 down_revision = "0002"
@@ -23,7 +23,7 @@ def upgrade() -> None:
         "llm_cache",
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.Column("record", sa.JSON(), nullable=False),
-        sa.Column("created_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_llm_cache")),
     )
     op.create_table(
@@ -37,7 +37,7 @@ def upgrade() -> None:
         sa.Column("output_tokens", sa.Integer(), nullable=False),
         sa.Column("cost_usd", sa.Float(), nullable=False),
         sa.Column("outcome", sa.String(length=20), nullable=False),
-        sa.Column("at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_llm_calls")),
     )
     with op.batch_alter_table("llm_calls", schema=None) as batch_op:
@@ -47,14 +47,14 @@ def upgrade() -> None:
         "stories",
         sa.Column("id", sa.String(length=40), nullable=False),
         sa.Column("dyad", sa.String(length=8), nullable=False),
-        sa.Column("first_seen", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("last_seen", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("first_seen", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("article_count", sa.Integer(), nullable=False),
         sa.Column("outlets", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("actor", sa.String(length=2), nullable=True),
         sa.Column("target", sa.String(length=2), nullable=True),
-        sa.Column("updated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stories")),
     )
     with op.batch_alter_table("stories", schema=None) as batch_op:
@@ -71,7 +71,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(length=200), nullable=False),
         sa.Column("prompt_version", sa.String(length=60), nullable=False),
         sa.Column("record", sa.JSON(), nullable=False),
-        sa.Column("updated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("story_id", name=op.f("pk_summaries")),
     )
     with op.batch_alter_table("summaries", schema=None) as batch_op:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import pipeline.store.models
+import pipeline.store.tables
 
 revision = "0004"
 down_revision = "0003"
@@ -28,17 +28,17 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("updated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("sent_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("updated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deliveries")),
         sa.UniqueConstraint("digest_id", "recipient", name="uq_deliveries_digest_recipient"),
     )
     op.create_table(
         "digests",
         sa.Column("id", sa.String(length=40), nullable=False),
-        sa.Column("window_start", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("window_end", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("generated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_start", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("window_end", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("generated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("record", sa.JSON(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_digests")),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import pipeline.store.models
+import pipeline.store.tables
 
 revision = "0005"
 down_revision = "0004"
@@ -26,7 +26,7 @@ def upgrade() -> None:
         sa.Column("basis", sa.String(length=200), nullable=False),
         sa.Column("shape", sa.JSON(), nullable=False),
         sa.Column("reason", sa.Text(), nullable=True),
-        sa.Column("updated_at", pipeline.store.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("endpoint", "model", name=op.f("pk_llm_endpoints")),
     )
 

@@ -68,7 +68,7 @@ class Base(DeclarativeBase):
     }
 
 
-class Feed(Base):
+class FeedRow(Base):
     __tablename__ = "feeds"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -94,7 +94,7 @@ class Feed(Base):
     warnings: Mapped[str | None] = mapped_column(Text)
 
 
-class Article(Base):
+class ArticleRow(Base):
     __tablename__ = "articles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -138,7 +138,7 @@ class Article(Base):
     )
 
 
-class Entry(Base):
+class EntryRow(Base):
     __tablename__ = "entries"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -159,7 +159,7 @@ class Entry(Base):
     )
 
 
-class Run(Base):
+class RunRow(Base):
     __tablename__ = "runs"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -170,7 +170,7 @@ class Run(Base):
     report: Mapped[dict[str, Any] | None]
 
 
-class Failure(Base):
+class FailureRow(Base):
     __tablename__ = "failures"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -1,0 +1,320 @@
+"""Entries, articles, their extraction and their detection.
+
+Rules every function keeps: ingest never deletes; each entry and each article is written in its
+own transaction, so one bad item never rolls back the others; writes are keyed by canonical URL
+and (feed, entry key), so re-running on the same data changes no row counts. Times are passed
+in, never read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from pipeline.errors import DyadError
+from pipeline.records import DyadDetection, ExtractedPage, FeedEntry
+from pipeline.store.db import upsert_insert
+from pipeline.store.tables import ArticleRow, EntryRow, FeedRow
+
+
+@dataclass(frozen=True)
+class EntryOutcome:
+    outcome: str  # "new" | "updated" | "duplicate"
+    article_id: int
+
+
+def article_key(entry: FeedEntry) -> str:
+    """The article identity of an entry: its canonical URL, or a content URN without a link."""
+    return entry.canonical_url or f"urn:dyad:{entry.content_hash}"
+
+
+def _feed_text(entry: FeedEntry) -> tuple[str, str]:
+    if entry.content and len(entry.content) >= len(entry.summary):
+        return entry.content, "feed_content"
+    if entry.summary:
+        return entry.summary, "feed_summary"
+    return "", "none"
+
+
+def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -> EntryOutcome:
+    """Upsert one feed entry and its article in one transaction; say whether it was new.
+
+    "new": a story not seen before; "duplicate": seen before (same item again, or the same
+    article under another GUID or in another feed, now linked to this feed too); "updated":
+    the item's text changed, so its page is fetched again.
+    """
+    key = article_key(entry)
+    text, source = _feed_text(entry)
+    with engine.begin() as conn:
+        article = conn.execute(
+            select(ArticleRow.id, ArticleRow.status, ArticleRow.entry_hash).where(
+                ArticleRow.canonical_url == key
+            )
+        ).first()
+        article_new = False
+        if article is None:
+            status = "pending" if entry.link else ("fallback" if text else "failed")
+            inserted = conn.execute(
+                upsert_insert(conn, ArticleRow)
+                .values(
+                    canonical_url=key,
+                    url=entry.canonical_url,
+                    title=entry.title,
+                    feed_summary=entry.summary,
+                    feed_content=entry.content,
+                    text=text,
+                    text_source=source,
+                    status=status,
+                    attempts=0,
+                    entry_hash=entry.content_hash,
+                    published_at=entry.published_at,
+                    date_flag=entry.date_flag,
+                    author=", ".join(entry.authors) or None,
+                    first_seen_at=now,
+                    updated_at=now,
+                    last_error_kind=None if entry.link else "no_link",
+                    last_error=None if entry.link else "item has no usable link; feed text kept",
+                )
+                .on_conflict_do_nothing(index_elements=["canonical_url"])
+                .returning(ArticleRow.id)
+            ).scalar_one_or_none()
+            article_new = inserted is not None  # None when a concurrent writer got there first
+            article = conn.execute(
+                select(ArticleRow.id, ArticleRow.status, ArticleRow.entry_hash).where(
+                    ArticleRow.canonical_url == key
+                )
+            ).one()
+        article_id = article.id
+        existing = conn.execute(
+            select(EntryRow.id, EntryRow.content_hash).where(
+                EntryRow.feed_id == feed_id, EntryRow.entry_key == entry.entry_key
+            )
+        ).first()
+        if existing is None:
+            conn.execute(
+                upsert_insert(conn, EntryRow)
+                .values(
+                    feed_id=feed_id,
+                    entry_key=entry.entry_key,
+                    guid=entry.guid,
+                    link=entry.link,
+                    article_id=article_id,
+                    title=entry.title,
+                    published_at=entry.published_at,
+                    content_hash=entry.content_hash,
+                    first_seen_at=now,
+                    last_seen_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
+            )
+            return EntryOutcome("new" if article_new else "duplicate", article_id)
+        if existing.content_hash == entry.content_hash:
+            conn.execute(
+                update(EntryRow).where(EntryRow.id == existing.id).values(last_seen_at=now)
+            )
+            return EntryOutcome("duplicate", article_id)
+        conn.execute(
+            update(EntryRow)
+            .where(EntryRow.id == existing.id)
+            .values(
+                title=entry.title,
+                published_at=entry.published_at,
+                content_hash=entry.content_hash,
+                last_seen_at=now,
+            )
+        )
+        changes: dict[str, Any] = {
+            "title": entry.title,
+            "feed_summary": entry.summary,
+            "feed_content": entry.content,
+            "entry_hash": entry.content_hash,
+            "updated_at": now,
+            "gazetteer_version": None,  # the text may change: detect again
+        }
+        if entry.link:
+            changes.update(status="pending", attempts=0, next_attempt_after=None)
+        conn.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(**changes))
+        return EntryOutcome("updated", article_id)
+
+
+@dataclass(frozen=True)
+class PendingArticle:
+    id: int
+    url: str
+    attempts: int
+
+
+def pending_articles(
+    engine: Engine, feed_ids: Sequence[int], now: datetime, max_attempts: int
+) -> list[PendingArticle]:
+    """Articles of these feeds whose page still has to be fetched and whose retry time came."""
+    stmt = (
+        select(ArticleRow.id, ArticleRow.url, ArticleRow.attempts)
+        .where(
+            ArticleRow.status == "pending",
+            ArticleRow.url.is_not(None),
+            ArticleRow.attempts < max_attempts,
+            (ArticleRow.next_attempt_after.is_(None)) | (ArticleRow.next_attempt_after <= now),
+            ArticleRow.id.in_(
+                select(EntryRow.article_id).where(EntryRow.feed_id.in_(list(feed_ids)))
+            ),
+        )
+        .order_by(ArticleRow.id)
+    )
+    with engine.connect() as conn:
+        return [PendingArticle(r.id, r.url, r.attempts) for r in conn.execute(stmt)]
+
+
+def save_extraction(
+    engine: Engine, article_id: int, page: ExtractedPage, content_hash: str, now: datetime
+) -> None:
+    """Store the page's text and metadata; the article becomes "extracted"."""
+    values: dict[str, Any] = {
+        "gazetteer_version": None,
+        "text": page.text,
+        "text_source": "page",
+        "status": "extracted",
+        "content_hash": content_hash,
+        "author": page.author,
+        "site_name": page.site_name,
+        "language": page.language,
+        "page_date": page.date,
+        "extracted_at": now,
+        "updated_at": now,
+        "last_error_kind": None,
+        "last_error": None,
+        "next_attempt_after": None,
+    }
+    if page.title:
+        values["title"] = page.title
+    with engine.begin() as conn:
+        conn.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == article_id)
+            .values(attempts=ArticleRow.attempts + 1, **values)
+        )
+
+
+def save_article_failure(
+    engine: Engine,
+    article_id: int,
+    error: DyadError,
+    now: datetime,
+    *,
+    final: bool,
+    retry_at: datetime | None,
+) -> str:
+    """Keep the feed's own text for an article whose page failed. Returns the new status:
+    "pending" (tried again next run), "fallback" (feed text kept for good) or "failed"."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(ArticleRow.feed_content, ArticleRow.feed_summary, ArticleRow.attempts).where(
+                ArticleRow.id == article_id
+            )
+        ).one()
+        text, source = (
+            (row.feed_content, "feed_content")
+            if row.feed_content and len(row.feed_content) >= len(row.feed_summary)
+            else (row.feed_summary, "feed_summary")
+        )
+        if not text:
+            source = "none"
+        status = "pending" if not final else ("fallback" if text else "failed")
+        conn.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == article_id)
+            .values(
+                attempts=row.attempts + (0 if error.kind == "deferred" else 1),
+                status=status,
+                text=text,
+                text_source=source,
+                gazetteer_version=None,
+                last_error_kind=error.kind,
+                last_error=str(error)[:2000],
+                next_attempt_after=retry_at,
+                updated_at=now,
+            )
+        )
+    return status
+
+
+@dataclass(frozen=True)
+class ArticleText:
+    id: int
+    title: str
+    text: str
+    published_at: datetime | None
+
+
+def articles_to_detect(
+    engine: Engine, feed_ids: Sequence[int] | None, version: str, limit: int = 100_000
+) -> list[ArticleText]:
+    """Articles (of these feeds, or all) with text whose detection is missing or stale."""
+    stmt = (
+        select(
+            ArticleRow.id,
+            ArticleRow.title,
+            ArticleRow.text,
+            ArticleRow.feed_summary,
+            ArticleRow.published_at,
+        )
+        .where(
+            (ArticleRow.gazetteer_version.is_(None)) | (ArticleRow.gazetteer_version != version),
+        )
+        .order_by(ArticleRow.id)
+        .limit(limit)
+    )
+    if feed_ids is not None:
+        stmt = stmt.where(
+            ArticleRow.id.in_(
+                select(EntryRow.article_id).where(EntryRow.feed_id.in_(list(feed_ids)))
+            )
+        )
+    with engine.connect() as conn:
+        return [
+            ArticleText(r.id, r.title, r.text or r.feed_summary or "", r.published_at)
+            for r in conn.execute(stmt)
+        ]
+
+
+def save_detection(engine: Engine, article_id: int, detection: DyadDetection) -> None:
+    """Store an article's detection result (and the gazetteer version it came from)."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(ArticleRow)
+            .where(ArticleRow.id == article_id)
+            .values(
+                bilateral=detection.bilateral,
+                dyad=detection.dyad,
+                detect_score=detection.score,
+                actor=detection.actor,
+                target=detection.target,
+                detection=detection.model_dump(mode="json", exclude={"evidence"})
+                | {"evidence": [e.model_dump() for e in detection.evidence[:20]]},
+                gazetteer_version=detection.gazetteer_version,
+            )
+        )
+
+
+def mark_for_redetection(
+    engine: Engine, since: datetime, until: datetime, feed_url: str | None
+) -> int:
+    """Clear the gazetteer version of articles first seen in [since, until] (optionally of one
+    feed) so detection runs on them again; returns how many."""
+    stmt = update(ArticleRow).where(
+        ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at <= until
+    )
+    if feed_url:
+        stmt = stmt.where(
+            ArticleRow.id.in_(
+                select(EntryRow.article_id)
+                .join(FeedRow, FeedRow.id == EntryRow.feed_id)
+                .where(FeedRow.url == feed_url)
+            )
+        )
+    with engine.begin() as conn:
+        return conn.execute(stmt.values(gazetteer_version=None)).rowcount

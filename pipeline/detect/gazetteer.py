@@ -87,6 +87,82 @@ def _plurals(form: str) -> list[str]:
     return [form]
 
 
+class _Forms:
+    """The surface-form table being built: a form's first sense wins unless overridden;
+    forms in ``drop`` are never added; each form is also added with a typographic apostrophe."""
+
+    def __init__(self, drop: set[str]) -> None:
+        self.drop = drop
+        self.table: dict[tuple[str, ...], Sense] = {}
+
+    def add(self, form: str, sense: Sense, *, override: bool = False) -> None:
+        if form in self.drop:
+            return
+        for variant in {form, form.replace("'", "’")}:
+            key = _form_key(variant)
+            if key and (override or key not in self.table):
+                self.table[key] = sense
+
+    def add_base(self, base: dict[str, Any]) -> None:
+        """Names, capitals and demonyms of the generated base list."""
+        for code, entry in base.items():
+            for name in entry.get("names") or []:
+                self.add(name, Sense(code, "name", name))
+            if entry.get("capital"):
+                self.add(entry["capital"], Sense(code, "capital", entry["capital"]))
+            for demonym in (entry.get("demonym") or "").split(","):
+                for form in _plurals(demonym.strip()) if demonym.strip() else []:
+                    self.add(form, Sense(code, "adjective", form))
+
+    def add_curated(self, countries: dict[str, Any]) -> None:
+        """The curated names, adjectives, capitals and metonyms (they override the base)."""
+        kinds = (
+            ("name", "names"),
+            ("adjective", "adjectives"),
+            ("capital", "capitals"),
+            ("metonym", "metonyms"),
+        )
+        for code, entry in countries.items():
+            for kind, key in kinds:
+                for value in entry.get(key) or []:
+                    for form in _plurals(value) if kind == "adjective" else [value]:
+                        self.add(form, Sense(code, kind, form), override=True)
+
+    def add_leaders(self, path: Path) -> dict[tuple[str, ...], tuple[Sense, ...]]:
+        """Office holders with their tenures (override everything else); returns the forms
+        that name more than one holder."""
+        holders: dict[tuple[str, ...], list[Sense]] = defaultdict(list)
+        for (code, name), (spans, aliases) in _read_leaders(path).items():
+            sense = Sense(code, "leader", name, tuple(spans))
+            for form in [name, *sorted(aliases)]:
+                self.add(form, sense, override=True)
+                holders[_form_key(form)].append(sense)
+        return {
+            key: tuple(senses)
+            for key, senses in holders.items()
+            if len({(s.country, s.surface) for s in senses}) > 1
+        }
+
+
+def _read_leaders(
+    path: Path,
+) -> dict[tuple[str, str], tuple[list[tuple[date, date | None]], set[str]]]:
+    """``leaders.tsv``: (country, name) -> (tenures, aliases); comments and blanks skipped."""
+    found: dict[tuple[str, str], tuple[list[tuple[date, date | None]], set[str]]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, _role, name, start, end, *rest = [*line.split("\t"), "", ""][:6]
+        spans, aliases = found.setdefault((code, name), ([], set()))
+        spans.append((_parse_date(start), _parse_date(end) if end else None))
+        aliases.update(a.strip() for a in (rest[0] if rest else "").split("|") if a.strip())
+    return found
+
+
+def _strings(curated: dict[str, Any], key: str, *, lower: bool = False) -> frozenset[str]:
+    return frozenset(str(v).lower() if lower else str(v) for v in curated.get(key) or [])
+
+
 @lru_cache(maxsize=4)
 def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
     """The gazetteer built from the data files in ``directory`` (cached per directory)."""
@@ -95,76 +171,28 @@ def load_gazetteer(directory: Path = GAZETTEER_DIR) -> Gazetteer:
         digest.update((directory / name).read_bytes())
     base = yaml.safe_load((directory / "countries_base.yaml").read_text(encoding="utf-8"))
     curated = yaml.safe_load((directory / "countries.yaml").read_text(encoding="utf-8"))
-    drop = set(curated.get("drop_everywhere", []))
-    forms: dict[tuple[str, ...], Sense] = {}
-
-    def add(form: str, sense: Sense, *, override: bool = False) -> None:
-        if form in drop:
-            return
-        for variant in {form, form.replace("'", "’")}:
-            key = _form_key(variant)
-            if key and (override or key not in forms):
-                forms[key] = sense
-
-    for code, entry in base.items():
-        for name in entry.get("names") or []:
-            add(name, Sense(code, "name", name))
-        if entry.get("capital"):
-            add(entry["capital"], Sense(code, "capital", entry["capital"]))
-        for demonym in (entry.get("demonym") or "").split(","):
-            if demonym.strip():
-                for form in _plurals(demonym.strip()):
-                    add(form, Sense(code, "adjective", form))
-    for code, entry in (curated.get("countries") or {}).items():
-        for kind, key in (
-            ("name", "names"),
-            ("adjective", "adjectives"),
-            ("capital", "capitals"),
-            ("metonym", "metonyms"),
-        ):
-            for value in entry.get(key) or []:
-                for form in _plurals(value) if kind == "adjective" else [value]:
-                    add(form, Sense(code, kind, form), override=True)
-    tenures: dict[tuple[str, str], list[tuple[date, date | None]]] = defaultdict(list)
-    aliases: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for line in (directory / "leaders.tsv").read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        code, _role, name, start, end, *rest = [*line.split("\t"), "", ""][:6]
-        tenures[(code, name)].append((_parse_date(start), _parse_date(end) if end else None))
-        aliases[(code, name)].update(
-            a.strip() for a in (rest[0] if rest else "").split("|") if a.strip()
-        )
-    holders: dict[tuple[str, ...], list[Sense]] = defaultdict(list)
-    for (code, name), spans in tenures.items():
-        sense = Sense(code, "leader", name, tuple(spans))
-        for form in [name, *sorted(aliases[(code, name)])]:
-            add(form, sense, override=True)
-            holders[_form_key(form)].append(sense)
-    shared_leader_forms = {
-        key: tuple(senses)
-        for key, senses in holders.items()
-        if len({(s.country, s.surface) for s in senses}) > 1
-    }
+    table = _Forms(set(curated.get("drop_everywhere", [])))
+    table.add_base(base)
+    table.add_curated(curated.get("countries") or {})
+    shared_leader_forms = table.add_leaders(directory / "leaders.tsv")
+    forms = table.table
     for blocker in curated.get("blockers") or []:
         forms[_form_key(blocker)] = Sense(None, "blocker", blocker)
-    cues = {k.lower(): float(v) for k, v in (curated.get("relation_cues") or {}).items()}
-    multilateral = frozenset(str(c) for c in curated.get("multilateral_cues") or [])
     return Gazetteer(
         forms=forms,
         first_tokens=frozenset(key[0] for key in forms),
         max_len=max(len(key) for key in forms),
         rules=curated.get("ambiguous") or {},
-        cues=cues,
-        multilateral=multilateral,
+        cues={k.lower(): float(v) for k, v in (curated.get("relation_cues") or {}).items()},
+        multilateral=_strings(curated, "multilateral_cues"),
         version=digest.hexdigest()[:12],
         countries=frozenset(s.country for s in forms.values() if s.country),
-        state_cues=frozenset(str(c).lower() for c in curated.get("state_cues") or []),
-        non_state=frozenset(str(c) for c in curated.get("non_state_groups") or []),
-        organisations=frozenset(str(c) for c in curated.get("organisations") or []),
-        domain_cues=frozenset(str(c).lower() for c in curated.get("domain_cues") or []),
-        action_verbs=frozenset(str(v) for v in curated.get("action_verbs") or []),
-        not_names=frozenset(str(v) for v in curated.get("not_names") or []),
+        state_cues=_strings(curated, "state_cues", lower=True),
+        non_state=_strings(curated, "non_state_groups"),
+        organisations=_strings(curated, "organisations"),
+        domain_cues=_strings(curated, "domain_cues", lower=True),
+        action_verbs=_strings(curated, "action_verbs"),
+        not_names=_strings(curated, "not_names"),
         names=_display_names(base, curated),
         shouted={k[0].upper(): k[0] for k in forms if len(k[0]) > 3 and k[0].upper() != k[0]},
         lengths=_lengths_by_first(forms),

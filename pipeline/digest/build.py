@@ -144,8 +144,7 @@ def assemble_digest(
     grouped: dict[str, list[DigestStory]] = defaultdict(list)
     statuses: dict[str, int] = defaultdict(int)
     for row in story_rows:
-        status = (row.get("record") or {}).get("status", "pending")
-        statuses[status] += 1
+        statuses[(row.get("record") or {}).get("status", "pending")] += 1
         story = _story(row, start)
         if story is not None:
             grouped[row["dyad"]].append(story)
@@ -153,32 +152,17 @@ def assemble_digest(
     for row in trend_rows:
         trends_by_dyad[row["dyad"]].append(row)
     previous_dyads = {d["dyad"]: d for d in (previous or {}).get("dyads", [])}
-    dyads = []
-    for dyad, stories in grouped.items():
-        stories.sort(key=lambda s: (-s.importance, s.story_id))
-        a, b = dyad.split("-")
-        trend = _trend(trends_by_dyad.get(dyad, []), end, trend_days)
-        today = trend[-1] if trend else None
-        before = previous_dyads.get(dyad)
-        coverage_change = score_change = None
-        if before and before.get("trend") and today is not None:
-            last = before["trend"][-1]
-            coverage_change = today.articles - int(last.get("articles") or 0)
-            if today.score is not None and last.get("score") is not None:
-                score_change = round(today.score - float(last["score"]), 1)
-        importance = sum(s.importance for s in stories[:3])
-        dyads.append(
-            DigestDyad(
-                dyad=dyad,
-                names=(names.get(a, a), names.get(b, b)),
-                importance=round(importance, 2),
-                stories=stories[:max_stories],
-                more_stories=max(0, len(stories) - max_stories),
-                trend=trend,
-                coverage_change=coverage_change,
-                score_change=score_change,
-            )
+    dyads = [
+        _dyad(
+            dyad,
+            stories,
+            _trend(trends_by_dyad.get(dyad, []), end, trend_days),
+            previous_dyads.get(dyad),
+            names,
+            max_stories,
         )
+        for dyad, stories in grouped.items()
+    ]
     dyads.sort(key=lambda d: (-d.importance, d.dyad))
     shown = dyads[:max_dyads]
     return Digest(
@@ -199,4 +183,35 @@ def assemble_digest(
             summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
             summaries_failed=statuses.get("failed", 0),
         ),
+    )
+
+
+def _dyad(
+    dyad: str,
+    stories: list[DigestStory],
+    trend: list[TrendPoint],
+    before: dict[str, Any] | None,
+    names: dict[str, str],
+    max_stories: int,
+) -> DigestDyad:
+    """One pair's section: its stories by importance, its trend, and what changed since the
+    previous digest (``before``: that digest's section for the pair, if it had one)."""
+    stories.sort(key=lambda s: (-s.importance, s.story_id))
+    a, b = dyad.split("-")
+    today = trend[-1] if trend else None
+    coverage_change = score_change = None
+    if before and before.get("trend") and today is not None:
+        last = before["trend"][-1]
+        coverage_change = today.articles - int(last.get("articles") or 0)
+        if today.score is not None and last.get("score") is not None:
+            score_change = round(today.score - float(last["score"]), 1)
+    return DigestDyad(
+        dyad=dyad,
+        names=(names.get(a, a), names.get(b, b)),
+        importance=round(sum(s.importance for s in stories[:3]), 2),
+        stories=stories[:max_stories],
+        more_stories=max(0, len(stories) - max_stories),
+        trend=trend,
+        coverage_change=coverage_change,
+        score_change=score_change,
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Connection, Engine, select, update
 
 from pipeline.errors import DyadError
 from pipeline.records import DyadDetection, ExtractedPage, FeedEntry
@@ -47,98 +47,109 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
     article under another GUID or in another feed, now linked to this feed too); "updated":
     the item's text changed, so its page is fetched again.
     """
-    key = article_key(entry)
-    text, source = _feed_text(entry)
     with engine.begin() as conn:
-        article = conn.execute(
-            select(ArticleRow.id, ArticleRow.status, ArticleRow.entry_hash).where(
-                ArticleRow.canonical_url == key
-            )
-        ).first()
-        article_new = False
-        if article is None:
-            status = "pending" if entry.link else ("fallback" if text else "failed")
-            inserted = conn.execute(
-                upsert_insert(conn, ArticleRow)
-                .values(
-                    canonical_url=key,
-                    url=entry.canonical_url,
-                    title=entry.title,
-                    feed_summary=entry.summary,
-                    feed_content=entry.content,
-                    text=text,
-                    text_source=source,
-                    status=status,
-                    attempts=0,
-                    entry_hash=entry.content_hash,
-                    published_at=entry.published_at,
-                    date_flag=entry.date_flag,
-                    author=", ".join(entry.authors) or None,
-                    first_seen_at=now,
-                    updated_at=now,
-                    last_error_kind=None if entry.link else "no_link",
-                    last_error=None if entry.link else "item has no usable link; feed text kept",
-                )
-                .on_conflict_do_nothing(index_elements=["canonical_url"])
-                .returning(ArticleRow.id)
-            ).scalar_one_or_none()
-            article_new = inserted is not None  # None when a concurrent writer got there first
-            article = conn.execute(
-                select(ArticleRow.id, ArticleRow.status, ArticleRow.entry_hash).where(
-                    ArticleRow.canonical_url == key
-                )
-            ).one()
-        article_id = article.id
+        article_id, article_new = _upsert_article(conn, entry, now)
         existing = conn.execute(
             select(EntryRow.id, EntryRow.content_hash).where(
                 EntryRow.feed_id == feed_id, EntryRow.entry_key == entry.entry_key
             )
         ).first()
         if existing is None:
-            conn.execute(
-                upsert_insert(conn, EntryRow)
-                .values(
-                    feed_id=feed_id,
-                    entry_key=entry.entry_key,
-                    guid=entry.guid,
-                    link=entry.link,
-                    article_id=article_id,
-                    title=entry.title,
-                    published_at=entry.published_at,
-                    content_hash=entry.content_hash,
-                    first_seen_at=now,
-                    last_seen_at=now,
-                )
-                .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
-            )
+            _insert_entry(conn, feed_id, entry, article_id, now)
             return EntryOutcome("new" if article_new else "duplicate", article_id)
         if existing.content_hash == entry.content_hash:
             conn.execute(
                 update(EntryRow).where(EntryRow.id == existing.id).values(last_seen_at=now)
             )
             return EntryOutcome("duplicate", article_id)
-        conn.execute(
-            update(EntryRow)
-            .where(EntryRow.id == existing.id)
-            .values(
-                title=entry.title,
-                published_at=entry.published_at,
-                content_hash=entry.content_hash,
-                last_seen_at=now,
-            )
-        )
-        changes: dict[str, Any] = {
-            "title": entry.title,
-            "feed_summary": entry.summary,
-            "feed_content": entry.content,
-            "entry_hash": entry.content_hash,
-            "updated_at": now,
-            "gazetteer_version": None,  # the text may change: detect again
-        }
-        if entry.link:
-            changes.update(status="pending", attempts=0, next_attempt_after=None)
-        conn.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(**changes))
+        _update_changed_entry(conn, existing.id, entry, article_id, now)
         return EntryOutcome("updated", article_id)
+
+
+def _upsert_article(conn: Connection, entry: FeedEntry, now: datetime) -> tuple[int, bool]:
+    """The id of the entry's article, inserted when new; and whether this call inserted it."""
+    key = article_key(entry)
+    found = select(ArticleRow.id).where(ArticleRow.canonical_url == key)
+    article_id = conn.execute(found).scalar()
+    if article_id is not None:
+        return article_id, False
+    text, source = _feed_text(entry)
+    inserted = conn.execute(
+        upsert_insert(conn, ArticleRow)
+        .values(
+            canonical_url=key,
+            url=entry.canonical_url,
+            title=entry.title,
+            feed_summary=entry.summary,
+            feed_content=entry.content,
+            text=text,
+            text_source=source,
+            status="pending" if entry.link else ("fallback" if text else "failed"),
+            attempts=0,
+            entry_hash=entry.content_hash,
+            published_at=entry.published_at,
+            date_flag=entry.date_flag,
+            author=", ".join(entry.authors) or None,
+            first_seen_at=now,
+            updated_at=now,
+            last_error_kind=None if entry.link else "no_link",
+            last_error=None if entry.link else "item has no usable link; feed text kept",
+        )
+        .on_conflict_do_nothing(index_elements=["canonical_url"])
+        .returning(ArticleRow.id)
+    ).scalar_one_or_none()
+    if inserted is not None:
+        return inserted, True
+    return conn.execute(found).scalar_one(), False  # a concurrent writer got there first
+
+
+def _insert_entry(
+    conn: Connection, feed_id: int, entry: FeedEntry, article_id: int, now: datetime
+) -> None:
+    conn.execute(
+        upsert_insert(conn, EntryRow)
+        .values(
+            feed_id=feed_id,
+            entry_key=entry.entry_key,
+            guid=entry.guid,
+            link=entry.link,
+            article_id=article_id,
+            title=entry.title,
+            published_at=entry.published_at,
+            content_hash=entry.content_hash,
+            first_seen_at=now,
+            last_seen_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["feed_id", "entry_key"])
+    )
+
+
+def _update_changed_entry(
+    conn: Connection, entry_id: int, entry: FeedEntry, article_id: int, now: datetime
+) -> None:
+    """A known item whose text changed: new text on the entry and the article, detection
+    cleared, and (with a link) the page fetched again."""
+    conn.execute(
+        update(EntryRow)
+        .where(EntryRow.id == entry_id)
+        .values(
+            title=entry.title,
+            published_at=entry.published_at,
+            content_hash=entry.content_hash,
+            last_seen_at=now,
+        )
+    )
+    changes: dict[str, Any] = {
+        "title": entry.title,
+        "feed_summary": entry.summary,
+        "feed_content": entry.content,
+        "entry_hash": entry.content_hash,
+        "updated_at": now,
+        "gazetteer_version": None,  # the text may change: detect again
+    }
+    if entry.link:
+        changes.update(status="pending", attempts=0, next_attempt_after=None)
+    conn.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(**changes))
 
 
 @dataclass(frozen=True)

@@ -154,6 +154,19 @@ def _pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a < b else (b, a)
 
 
+_PASSIVE = frozenset("was were been be being is are".split())
+
+
+def _verb_between(gap: list[str], gaz: Gazetteer) -> bool:
+    """An action verb acting from the first country on the second: within 8 tokens, not passive
+    ("was warned")."""
+    if len(gap) > 8:
+        return False
+    return any(
+        t in gaz.action_verbs and not (k and gap[k - 1] in _PASSIVE) for k, t in enumerate(gap)
+    )
+
+
 def pair_patterns(
     mentions: list[Mention], sections: Sections, gaz: Gazetteer
 ) -> dict[tuple[str, str], _Patterns]:
@@ -180,7 +193,7 @@ def pair_patterns(
                     p.between += 1
                 else:
                     p.conjunction += 1
-            elif len(gap) <= 8 and any(t in gaz.action_verbs for t in gap):
+            elif _verb_between(gap, gaz):
                 p.verb += 1
             elif "counterpart" in gap or "counterparts" in gap:
                 p.counterpart += 1

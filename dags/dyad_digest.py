@@ -32,6 +32,74 @@ from dyad_airflow import dyad_settings, record_failure
 _HOUR, _MINUTE = os.environ.get("DYAD_DIGEST__SEND_TIME", "07:00").split(":")
 
 
+@task
+def build() -> dict[str, Any]:
+    """Build and store the digest; return its id and size."""
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from pipeline import jobs
+
+    context = get_current_context()
+    params = context["params"]
+    settings = dyad_settings()
+    if params.get("date"):
+        day = date.fromisoformat(params["date"])
+    else:
+        day = context["dag_run"].run_after.astimezone(ZoneInfo(settings.digest.timezone)).date()
+    digest = jobs.build_digest(settings, day, days=int(params.get("days") or 1))
+    return {
+        "digest_id": digest.id,
+        "pairs": len(digest.dyads),
+        "stories": sum(len(d.stories) for d in digest.dyads),
+    }
+
+
+@task
+def render(built: dict[str, Any]) -> dict[str, str]:
+    """Write the digest's formats; return their paths."""
+    from pipeline import jobs
+
+    settings = dyad_settings()
+    digest = jobs.load_digest(settings, built["digest_id"])
+    formats = get_current_context()["params"].get("formats") or list(jobs.FORMATS)
+    return {kind: str(path) for kind, path in jobs.write_outputs(settings, digest, formats).items()}
+
+
+@task
+def deliver(built: dict[str, Any], rendered: dict[str, str]) -> list[dict[str, Any]]:
+    """Mail each recipient exactly once (skipped on dry_run)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from pipeline import jobs
+
+    params = get_current_context()["params"]
+    if params.get("dry_run"):
+        raise AirflowSkipException("dry run: built and rendered, not sent")
+    settings = dyad_settings()
+    digest = jobs.load_digest(settings, built["digest_id"])
+    if params.get("follow"):
+        digest = digest.for_recipient(list(params["follow"]))
+    report = jobs.send_digest(
+        settings,
+        digest,
+        to=list(params.get("recipients") or []) or None,
+        force=bool(params.get("force")),
+    )
+    return [r.model_dump() for r in report.results]
+
+
+@task(trigger_rule="none_failed")
+def record(built: dict[str, Any], results: list[dict[str, Any]] | None) -> dict[str, Any]:
+    """Summarise the outcome; fail (so Airflow retries) while any delivery is pending."""
+    outcome: dict[str, int] = {}
+    for result in results or []:
+        outcome[result["status"]] = outcome.get(result["status"], 0) + 1
+    if outcome.get("pending"):
+        raise RuntimeError(f"{outcome['pending']} deliveries pending (SMTP unavailable)")
+    return {"digest_id": built["digest_id"], "deliveries": outcome}
+
+
 @dag(
     dag_id=Path(__file__).stem,
     schedule=CronTriggerTimetable(
@@ -89,72 +157,6 @@ _HOUR, _MINUTE = os.environ.get("DYAD_DIGEST__SEND_TIME", "07:00").split(":")
     },
 )
 def dyad_digest() -> None:
-    @task
-    def build() -> dict[str, Any]:
-        """Build and store the digest; return its id and size."""
-        from datetime import date
-        from zoneinfo import ZoneInfo
-
-        from pipeline import jobs
-
-        context = get_current_context()
-        params = context["params"]
-        settings = dyad_settings()
-        if params.get("date"):
-            day = date.fromisoformat(params["date"])
-        else:
-            day = context["dag_run"].run_after.astimezone(ZoneInfo(settings.digest.timezone)).date()
-        digest = jobs.build_digest(settings, day, days=int(params.get("days") or 1))
-        return {
-            "digest_id": digest.id,
-            "pairs": len(digest.dyads),
-            "stories": sum(len(d.stories) for d in digest.dyads),
-        }
-
-    @task
-    def render(built: dict[str, Any]) -> dict[str, str]:
-        """Write the digest's formats; return their paths."""
-        from pipeline import jobs
-
-        settings = dyad_settings()
-        digest = jobs.load_digest(settings, built["digest_id"])
-        formats = get_current_context()["params"].get("formats") or list(jobs.FORMATS)
-        return {
-            kind: str(path) for kind, path in jobs.write_outputs(settings, digest, formats).items()
-        }
-
-    @task
-    def deliver(built: dict[str, Any], rendered: dict[str, str]) -> list[dict[str, Any]]:
-        """Mail each recipient exactly once (skipped on dry_run)."""
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        from pipeline import jobs
-
-        params = get_current_context()["params"]
-        if params.get("dry_run"):
-            raise AirflowSkipException("dry run: built and rendered, not sent")
-        settings = dyad_settings()
-        digest = jobs.load_digest(settings, built["digest_id"])
-        if params.get("follow"):
-            digest = digest.for_recipient(list(params["follow"]))
-        report = jobs.send_digest(
-            settings,
-            digest,
-            to=list(params.get("recipients") or []) or None,
-            force=bool(params.get("force")),
-        )
-        return [r.model_dump() for r in report.results]
-
-    @task(trigger_rule="none_failed")
-    def record(built: dict[str, Any], results: list[dict[str, Any]] | None) -> dict[str, Any]:
-        """Summarise the outcome; fail (so Airflow retries) while any delivery is pending."""
-        outcome: dict[str, int] = {}
-        for result in results or []:
-            outcome[result["status"]] = outcome.get(result["status"], 0) + 1
-        if outcome.get("pending"):
-            raise RuntimeError(f"{outcome['pending']} deliveries pending (SMTP unavailable)")
-        return {"digest_id": built["digest_id"], "deliveries": outcome}
-
     built = build()
     rendered = render(built)
     record(built, deliver(built, rendered))

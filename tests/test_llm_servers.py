@@ -36,7 +36,7 @@ from pipeline.summarize.providers import (
 )
 from pipeline.summarize.replies import json_text, read_completion
 from pipeline.summarize.schema import FROM_MODEL, LLMSummary, response_schema
-from pipeline.summarize.service import story_problems
+from pipeline.summarize.validation import story_problems
 from tests.conftest import copy_store
 from tests.llm_server import FakeLLM, summary_from_request
 from tests.test_summarize import llm_settings, sample_story, summarizer

@@ -129,44 +129,73 @@ def find_mentions_in(
     when = published.date() if published else None
     sections: Sections = [(where, tokenize(part)) for where, part in parts]
     doc = _Doc(full_text, {t for _, tokens in sections for t in tokens})
-    first, forms, shared = gaz.first_tokens, gaz.forms, gaz.shared_leader_forms
-    shouted = gaz.shouted
     mentions: list[Mention] = []
     for where, tokens in sections:
-        n = len(tokens)
-        candidates = [i for i, t in enumerate(tokens) if t in first or t in shouted]
-        skip_to = 0
-        for i in candidates:
-            if i < skip_to:
-                continue
-            word = tokens[i] if tokens[i] in first else shouted[tokens[i]]
-            for length in gaz.lengths[word]:
-                if i + length > n:
-                    continue
-                key = (word, *tokens[i + 1 : i + length]) if length > 1 else (word,)
-                sense = forms.get(key)
-                if sense is None:
-                    continue
-                j = i + length
-                skip_to = j
-                if key in shared:
-                    sense = _resolve_leader(shared[key], when) or Sense(None, "blocker", word)
-                rule = gaz.rules.get(sense.surface)
-                if sense.country is None or (rule and _rule_drops(rule, tokens, i, j, doc, gaz)):
-                    break
-                country = sense.country
-                if rule and "switch_if_any" in rule:
-                    for other, words in rule["switch_if_any"].items():
-                        if any(doc.has(w) for w in words):
-                            country = other
-                weight = KIND_WEIGHT.get(sense.kind, 1.0) * WHERE_WEIGHT[where]
-                holding = sense.kind != "leader" or in_office(sense, when)
-                if not holding:
-                    weight *= OUT_OF_OFFICE_WEIGHT
-                mentions.append(
-                    Mention(
-                        country, sense.kind, " ".join(tokens[i:j]), where, i, j, weight, holding
-                    )
-                )
-                break
+        mentions += _section_mentions(where, tokens, when, doc, gaz)
     return mentions, sections
+
+
+def _section_mentions(
+    where: str, tokens: list[str], when: date | None, doc: _Doc, gaz: Gazetteer
+) -> list[Mention]:
+    """The mentions of one section: at each token, the longest form that starts there, and no
+    form starting inside a matched one."""
+    first, forms, shouted = gaz.first_tokens, gaz.forms, gaz.shouted
+    n = len(tokens)
+    found: list[Mention] = []
+    candidates = [i for i, t in enumerate(tokens) if t in first or t in shouted]
+    skip_to = 0
+    for i in candidates:
+        if i < skip_to:
+            continue
+        word = tokens[i] if tokens[i] in first else shouted[tokens[i]]
+        for length in gaz.lengths[word]:
+            if i + length > n:
+                continue
+            key = (word, *tokens[i + 1 : i + length]) if length > 1 else (word,)
+            sense = forms.get(key)
+            if sense is None:
+                continue
+            skip_to = i + length
+            mention = _mention_of(key, sense, where, tokens, i, when, doc, gaz)
+            if mention is not None:
+                found.append(mention)
+            break
+    return found
+
+
+def _mention_of(
+    key: tuple[str, ...],
+    sense: Sense,
+    where: str,
+    tokens: list[str],
+    i: int,
+    when: date | None,
+    doc: _Doc,
+    gaz: Gazetteer,
+) -> Mention | None:
+    """The mention the form ``key`` (its sense ``sense``) at ``tokens[i]`` makes, after shared
+    leader names, rules and dates; None when it stands for no country there."""
+    j = i + len(key)
+    if key in gaz.shared_leader_forms:
+        sense = _resolve_leader(gaz.shared_leader_forms[key], when) or Sense(
+            None, "blocker", key[0]
+        )
+    rule = gaz.rules.get(sense.surface)
+    if sense.country is None or (rule and _rule_drops(rule, tokens, i, j, doc, gaz)):
+        return None
+    country = _switched_country(sense.country, rule, doc) if rule else sense.country
+    weight = KIND_WEIGHT.get(sense.kind, 1.0) * WHERE_WEIGHT[where]
+    holding = sense.kind != "leader" or in_office(sense, when)
+    if not holding:
+        weight *= OUT_OF_OFFICE_WEIGHT
+    return Mention(country, sense.kind, " ".join(tokens[i:j]), where, i, j, weight, holding)
+
+
+def _switched_country(country: str, rule: dict[str, Any], doc: _Doc) -> str:
+    """The country a rule's ``switch_if_any`` gives the form when the article has one of its
+    words (the last such), else ``country``."""
+    for other, words in rule.get("switch_if_any", {}).items():
+        if any(doc.has(w) for w in words):
+            country = other
+    return country

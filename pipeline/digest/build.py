@@ -175,14 +175,19 @@ def assemble_digest(
         title=title,
         dyads=shown,
         more_dyads=max(0, len(dyads) - len(shown)),
-        ledger=Ledger(
-            **ledger,
-            bilateral_stories=sum(statuses.values()),
-            summaries_unverified=statuses.get("unverified", 0),
-            summaries_local=statuses.get("local", 0),
-            summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
-            summaries_failed=statuses.get("failed", 0),
-        ),
+        ledger=_ledger(ledger, statuses),
+    )
+
+
+def _ledger(counts: dict[str, Any], statuses: dict[str, int]) -> Ledger:
+    """The run ledger: the store's counts plus the window's stories by summary status."""
+    return Ledger(
+        **counts,
+        bilateral_stories=sum(statuses.values()),
+        summaries_unverified=statuses.get("unverified", 0),
+        summaries_local=statuses.get("local", 0),
+        summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
+        summaries_failed=statuses.get("failed", 0),
     )
 
 

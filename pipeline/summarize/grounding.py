@@ -11,7 +11,7 @@ model's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from pipeline.summarize.schema import LLMSummary
 
@@ -66,33 +66,48 @@ def check_grounding(summary: LLMSummary, sources: str) -> list[str]:
     """Problems that keep ``summary`` from being verified against ``sources`` (empty = grounded)."""
     source = _normalise(sources)
     source_digits = source.replace(",", "")
-    problems: list[str] = []
-    seen: set[str] = set()
+    found = (
+        problem
+        for field, text in _fields(summary)
+        for problem in _text_problems(field, text, source, source_digits)
+    )
+    return list(dict.fromkeys(found))  # each problem once, in the order found
 
-    def report(problem: str) -> None:
-        if problem not in seen:
-            seen.add(problem)
-            problems.append(problem)
 
-    for field, text in _fields(summary):
-        if _MARKUP.search(text):
-            report(f"{field} contains HTML or a link")
-        for number in _NUMBER.findall(text):
-            if not any(
-                form.lower() in source or form.replace(",", "") in source_digits
-                for form in _number_forms(number)
-            ):
-                report(f"number {number!r} is not in the sources")
-        for match in _NAME.finditer(text):
-            name = match.group().strip(" .-'’")
-            words = [w for w in name.split() if w not in _COMMON]
-            if not words:
-                continue
-            if _normalise(" ".join(words)) not in source and not all(
-                _normalise(w) in source for w in words
-            ):
-                report(f"name {name!r} is not in the sources")
-        for quote in _QUOTE.findall(text):
-            if _normalise(quote).strip(" .,") not in source:
-                report(f"quotation {quote[:60]!r} is not verbatim in the sources")
-    return problems
+def _text_problems(field: str, text: str, source: str, source_digits: str) -> Iterator[str]:
+    """Every problem in one field's ``text``: markup, then numbers, names and quotations."""
+    if _MARKUP.search(text):
+        yield f"{field} contains HTML or a link"
+    yield from _number_problems(text, source, source_digits)
+    yield from _name_problems(text, source)
+    yield from _quote_problems(text, source)
+
+
+def _number_problems(text: str, source: str, source_digits: str) -> Iterator[str]:
+    """Numbers in ``text`` that occur in no written form in the sources."""
+    for number in _NUMBER.findall(text):
+        if not any(
+            form.lower() in source or form.replace(",", "") in source_digits
+            for form in _number_forms(number)
+        ):
+            yield f"number {number!r} is not in the sources"
+
+
+def _name_problems(text: str, source: str) -> Iterator[str]:
+    """Capitalised names in ``text`` (common words aside) that the sources do not contain."""
+    for match in _NAME.finditer(text):
+        name = match.group().strip(" .-'’")
+        words = [w for w in name.split() if w not in _COMMON]
+        if not words:
+            continue
+        if _normalise(" ".join(words)) not in source and not all(
+            _normalise(w) in source for w in words
+        ):
+            yield f"name {name!r} is not in the sources"
+
+
+def _quote_problems(text: str, source: str) -> Iterator[str]:
+    """Quotations in ``text`` that are not verbatim in the sources."""
+    for quote in _QUOTE.findall(text):
+        if _normalise(quote).strip(" .,") not in source:
+            yield f"quotation {quote[:60]!r} is not verbatim in the sources"

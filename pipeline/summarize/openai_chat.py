@@ -143,58 +143,75 @@ class OpenAIChat:
     ) -> Completion:
         """One completion. Raises ``LLMRateLimited``, ``LLMUnavailable`` (and its kinds), or
         ``LLMBadOutput`` kinds for a reply that cannot be read."""
-        s = self.settings
-        limit = max_output_tokens or output_token_limit(s)
+        limit = max_output_tokens or output_token_limit(self.settings)
         attempt = changes = 0
         while True:
             kwargs = self.request(messages, limit)
             try:
-                raw = self.client.chat.completions.with_raw_response.create(**kwargs)
-                try:
-                    return read_completion(raw.text, raw.headers.get("content-type"))
-                except LLMError as exc:
-                    raise self._failed(exc) from None
+                return self._send(kwargs)
             except openai.RateLimitError as exc:
-                wait = _retry_after(exc)
-                self._failed(LLMRateLimited(f"HTTP 429: {_error_text(exc)}", retry_after=wait or 0))
-                if wait is not None and wait > s.retry_after_max:
-                    raise LLMRateLimited(f"rate limited for {wait:g} s", retry_after=wait) from exc
-                if attempt >= s.max_retries:
-                    raise LLMRateLimited(
-                        "rate limited after retries", retry_after=wait or 60
-                    ) from exc
-                self._sleep(wait if wait is not None else 2.0 * 2**attempt)
+                self._wait_out_rate_limit(exc, attempt)
             except openai.APIStatusError as exc:
                 status, text = exc.status_code, _error_text(exc)
-                adapted = adapt_to_error(self.shape, status, text)
-                if adapted is not None and changes < _MAX_SHAPE_CHANGES:
-                    self._failed(
-                        LLMRequestRejected(f"HTTP {status}: {text}; sending again as {adapted}")
-                    )
-                    self.shape_changes.append(f"HTTP {status}: {adapted.reason}")
-                    self.shape = adapted
+                if self._reshape(status, text, changes):
                     changes += 1
                     continue
-                if status in (401, 403):
-                    raise self._failed(LLMAuthFailed(f"HTTP {status}: {text}")) from exc
-                if status == 404:
-                    raise self._failed(LLMNotFound(f"HTTP 404: {text}")) from exc
-                if status < 500:
-                    raise self._failed(LLMRequestRejected(f"HTTP {status}: {text}")) from exc
-                self._failed(LLMUnavailable(f"HTTP {status}: {text}"))
-                if attempt >= s.max_retries:
-                    raise LLMUnavailable(f"HTTP {status}: {text}") from exc
-                self._sleep(min(8.0, 0.5 * 2**attempt))
+                self._raise_if_unretryable(status, text, exc)
+                self._retry_unavailable(f"HTTP {status}: {text}", exc, attempt)
             except (openai.APITimeoutError, openai.APIConnectionError) as exc:
-                if isinstance(exc, openai.APITimeoutError):
-                    message = f"no answer within {request_timeout(s):g} s (llm.timeout)"
-                else:
-                    message = f"connection failed: {exc}"
-                self._failed(LLMUnavailable(message))
-                if attempt >= s.max_retries:
-                    raise LLMUnavailable(message) from exc
-                self._sleep(min(8.0, 0.5 * 2**attempt))
+                self._retry_unavailable(self._network_message(exc), exc, attempt)
             attempt += 1
+
+    def _send(self, kwargs: dict[str, Any]) -> Completion:
+        """The server's completion for ``kwargs``; an unreadable reply raises, recorded."""
+        raw = self.client.chat.completions.with_raw_response.create(**kwargs)
+        try:
+            return read_completion(raw.text, raw.headers.get("content-type"))
+        except LLMError as exc:
+            raise self._failed(exc) from None
+
+    def _wait_out_rate_limit(self, exc: openai.RateLimitError, attempt: int) -> None:
+        """Records a 429 and waits; raises ``LLMRateLimited`` if too long or out of retries."""
+        s = self.settings
+        wait = _retry_after(exc)
+        self._failed(LLMRateLimited(f"HTTP 429: {_error_text(exc)}", retry_after=wait or 0))
+        if wait is not None and wait > s.retry_after_max:
+            raise LLMRateLimited(f"rate limited for {wait:g} s", retry_after=wait) from exc
+        if attempt >= s.max_retries:
+            raise LLMRateLimited("rate limited after retries", retry_after=wait or 60) from exc
+        self._sleep(wait if wait is not None else 2.0 * 2**attempt)
+
+    def _reshape(self, status: int, text: str, changes: int) -> bool:
+        """Switches to the shape the error asks for, recorded; False if none helps or none left."""
+        adapted = adapt_to_error(self.shape, status, text)
+        if adapted is None or changes >= _MAX_SHAPE_CHANGES:
+            return False
+        self._failed(LLMRequestRejected(f"HTTP {status}: {text}; sending again as {adapted}"))
+        self.shape_changes.append(f"HTTP {status}: {adapted.reason}")
+        self.shape = adapted
+        return True
+
+    def _raise_if_unretryable(self, status: int, text: str, exc: openai.APIStatusError) -> None:
+        """Raises the recorded, named error of a 4xx that no retry helps; returns for a 5xx."""
+        if status in (401, 403):
+            raise self._failed(LLMAuthFailed(f"HTTP {status}: {text}")) from exc
+        if status == 404:
+            raise self._failed(LLMNotFound(f"HTTP 404: {text}")) from exc
+        if status < 500:
+            raise self._failed(LLMRequestRejected(f"HTTP {status}: {text}")) from exc
+
+    def _network_message(self, exc: openai.APIConnectionError) -> str:
+        """What went wrong on the wire: the timeout that passed, or the failed connection."""
+        if isinstance(exc, openai.APITimeoutError):
+            return f"no answer within {request_timeout(self.settings):g} s (llm.timeout)"
+        return f"connection failed: {exc}"
+
+    def _retry_unavailable(self, message: str, exc: openai.OpenAIError, attempt: int) -> None:
+        """Records an unavailable endpoint and backs off; ``LLMUnavailable`` when out of retries."""
+        self._failed(LLMUnavailable(message))
+        if attempt >= self.settings.max_retries:
+            raise LLMUnavailable(message) from exc
+        self._sleep(min(8.0, 0.5 * 2**attempt))
 
 
 __all__ = ["Completion", "OpenAIChat", "response_schema"]

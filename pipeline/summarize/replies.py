@@ -47,6 +47,23 @@ def read_completion(body: str, content_type: str | None = None) -> Completion:
 
     Raises ``LLMBadResponse`` (not a chat completion), ``LLMEmptyReply`` or ``LLMRefused``.
     """
+    data = _response_object(body, content_type)
+    choice = _first_choice(data)
+    finish = choice.get("finish_reason")
+    content = _reply_content(_message(choice), finish)
+    usage: dict[str, Any] = data.get("usage") or {}
+    if not isinstance(usage, dict):
+        usage = {}
+    return Completion(
+        text=content,
+        finish_reason=finish if isinstance(finish, str) else None,
+        input_tokens=_int(usage.get("prompt_tokens")),
+        output_tokens=_int(usage.get("completion_tokens")),
+    )
+
+
+def _response_object(body: str, content_type: str | None) -> dict[str, Any]:
+    """The body's JSON object; ``LLMBadResponse`` for non-JSON, a non-object or an error."""
     try:
         data = json.loads(body)
     except ValueError:
@@ -61,14 +78,25 @@ def read_completion(body: str, content_type: str | None = None) -> Completion:
         error = data["error"]
         said = error.get("message") if isinstance(error, dict) else error
         raise LLMBadResponse(f"the endpoint answered 200 with an error: {said}")
+    return data
+
+
+def _first_choice(data: dict[str, Any]) -> dict[str, Any]:
+    """The first choice (empty when not an object); ``LLMEmptyReply`` when there is none."""
     choices = data.get("choices")
     if not isinstance(choices, list) or not choices:
         raise LLMEmptyReply("the completion has no choices")
-    choice: dict[str, Any] = choices[0] if isinstance(choices[0], dict) else {}
+    return choices[0] if isinstance(choices[0], dict) else {}
+
+
+def _message(choice: dict[str, Any]) -> dict[str, Any]:
+    """The choice's message, empty when missing or not an object."""
     message: dict[str, Any] = choice.get("message") or {}
-    if not isinstance(message, dict):
-        message = {}
-    finish = choice.get("finish_reason")
+    return message if isinstance(message, dict) else {}
+
+
+def _reply_content(message: dict[str, Any], finish: Any) -> str:
+    """The message's text (``""`` when cut off); ``LLMRefused`` or ``LLMEmptyReply`` for none."""
     content = message.get("content")
     refusal = message.get("refusal")
     if refusal and not content:
@@ -81,15 +109,7 @@ def read_completion(body: str, content_type: str | None = None) -> Completion:
         if finish != "length":
             raise LLMEmptyReply(f"the reply has no content (finish_reason {finish!r})")
         content = ""
-    usage: dict[str, Any] = data.get("usage") or {}
-    if not isinstance(usage, dict):
-        usage = {}
-    return Completion(
-        text=content,
-        finish_reason=finish if isinstance(finish, str) else None,
-        input_tokens=_int(usage.get("prompt_tokens")),
-        output_tokens=_int(usage.get("completion_tokens")),
-    )
+    return content
 
 
 def _int(value: Any) -> int | None:

@@ -22,14 +22,11 @@ Every failed request is kept in ``RunState.failures`` for the caller to record.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-
-from pydantic import ValidationError
 
 from pipeline.config import LLMSettings
 from pipeline.errors import (
@@ -55,7 +52,6 @@ from pipeline.summarize.prompts import (
 from pipeline.summarize.providers import output_token_limit
 from pipeline.summarize.replies import json_text
 from pipeline.summarize.schema import (
-    FROM_MODEL,
     LLMSummary,
     Source,
     StorySummary,
@@ -63,6 +59,7 @@ from pipeline.summarize.schema import (
     Usage,
 )
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
+from pipeline.summarize.validation import describe_invalid, validated_summary
 from pipeline.textclean import clean_text
 
 
@@ -273,15 +270,6 @@ class StorySummarizer:
         shorter = self._texts(item, sum(count_tokens(t) for t in texts) // 2, floor)
         return shorter if sum(map(len, shorter)) < sum(map(len, texts)) else None
 
-    def _validate(self, reply: str, item: StoryInput) -> LLMSummary:
-        """The summary in a reply's JSON text, checked against the schema and the story. Raises
-        ``ValueError`` (a ``ValidationError`` or a story mismatch) naming the problem."""
-        summary = LLMSummary.model_validate_json(reply, context=FROM_MODEL)
-        problems = story_problems(summary, item.story.dyad, item.known_codes)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return summary
-
     def _parse(
         self, messages: list[dict[str, str]], completion: Completion, item: StoryInput
     ) -> LLMSummary:
@@ -290,9 +278,9 @@ class StorySummarizer:
         for attempt in range(2):
             reply = json_text(completion.text)
             try:
-                return self._validate(reply, item)
+                return validated_summary(reply, item.story.dyad, item.known_codes)
             except ValueError as exc:
-                problem = _describe(exc, reply)
+                problem = describe_invalid(exc, reply)
                 if attempt == 1:
                     raise LLMBadOutput(f"invalid output after a repair attempt: {problem}") from exc
                 messages = [
@@ -382,45 +370,6 @@ class StorySummarizer:
             usage=self._usage,
             **record,
         )
-
-
-def story_problems(summary: LLMSummary, dyad: str, known: frozenset[str]) -> list[str]:
-    """Fields that do not fit the story: actor and target outside the pair (or the same
-    country), country codes the gazetteer does not know, a third party that is one of the
-    pair. ``known`` empty skips the gazetteer check."""
-    if not summary.bilateral:
-        return []
-    pair = {dyad[:2], dyad[3:]}
-    problems = []
-    for name in ("actor_country", "target_country"):
-        code = getattr(summary, name)
-        if code is not None and code not in pair:
-            problems.append(f"{name}: {code!r} is not one of the pair {sorted(pair)}")
-    if summary.actor_country and summary.actor_country == summary.target_country:
-        problems.append("actor_country and target_country are the same country")
-    for number, actor in enumerate(summary.actors, start=1):
-        if actor.country and known and actor.country not in known:
-            problems.append(f"actors.{number}.country: {actor.country!r} is not an ISO code")
-    for number, reaction in enumerate(summary.third_party_reactions, start=1):
-        if reaction.country in pair:
-            problems.append(f"third_party_reactions.{number}: {reaction.country} is of the pair")
-        elif known and reaction.country not in known:
-            problems.append(
-                f"third_party_reactions.{number}.country: {reaction.country!r} is not an ISO code"
-            )
-    return problems
-
-
-def _describe(error: ValueError, text: str) -> str:
-    try:
-        json.loads(text)
-    except json.JSONDecodeError as exc:
-        return f"not valid JSON ({exc.msg} at character {exc.pos})"
-    if not isinstance(error, ValidationError):
-        return f"does not fit the story: {error}"
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(root)"
-    return f"does not match the schema: {where}: {first['msg']} ({error.error_count()} errors)"
 
 
 __all__ = ["BudgetExhausted", "LLMRateLimited", "StoryInput", "StorySummarizer"]

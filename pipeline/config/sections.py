@@ -1,35 +1,17 @@
-"""Dyad's one settings object.
-
-Sources, highest priority first: keyword arguments (the CLI and the DAG layer), ``DYAD_*``
-environment variables (nested with ``__``, e.g. ``DYAD_HTTP__DEADLINE=20``), the YAML file
-(``dyad.yaml`` in the working directory, or the path in ``DYAD_CONFIG`` / ``--config``), then the
-typed defaults below. Settings are built once at the edge (``load_settings``) and passed down; no
-stage reads the environment. Every field is listed in docs/settings.md.
-"""
+"""The sections of Dyad's settings: one model per stage (http, feeds, extract, detect, cluster,
+llm, digest, smtp) and the recipients. Every field is listed in docs/settings.md."""
 
 from __future__ import annotations
 
 import ipaddress
-import os
 import re
-from contextvars import ContextVar
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    YamlConfigSettingsSource,
-)
 
-from pipeline.errors import ConfigError
-
-PACKAGE_DATA = Path(__file__).parent / "data"
+PACKAGE_DATA = Path(__file__).parent.parent / "data"
 SAMPLE_DIR = PACKAGE_DATA / "sample"
-
-_yaml_path: ContextVar[Path | None] = ContextVar("dyad_yaml_path", default=None)
 
 
 class HttpSettings(BaseModel):
@@ -372,155 +354,3 @@ class SMTPSettings(BaseModel):
         if any(c in value for c in '\r\n\x00"<>'):
             raise ValueError("from_name must be one line without quotes or angle brackets")
         return value
-
-
-class Settings(BaseSettings):
-    """Everything Dyad can be told. Build with ``load_settings``."""
-
-    model_config = SettingsConfigDict(
-        env_prefix="DYAD_",
-        env_nested_delimiter="__",
-        extra="forbid",
-        validate_default=True,
-    )
-
-    data_dir: Path = Field(Path("var"), description="where the SQLite file, WARCs and output go")
-    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite in data_dir")
-    feeds_file: Path = Field(Path("feeds.yaml"), description="the feed list (see feeds.yaml)")
-    replay_path: Path | None = Field(None, description="answer every fetch from this WARC")
-    record_path: Path | None = Field(None, description="write every HTTP exchange to this WARC")
-    sample_dir: Path = Field(SAMPLE_DIR, description="the bundled offline sample's sources")
-    http: HttpSettings = Field(default_factory=HttpSettings)
-    feeds: FeedSettings = Field(default_factory=FeedSettings)
-    extract: ExtractSettings = Field(default_factory=ExtractSettings)
-    detect: DetectSettings = Field(default_factory=DetectSettings)
-    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    digest: DigestSettings = Field(default_factory=DigestSettings)
-    smtp: SMTPSettings = Field(default_factory=SMTPSettings)
-    recipients: list[Recipient] = Field(
-        default_factory=list, description="who gets the digest (see Recipients in docs/settings.md)"
-    )
-
-    @field_validator("database_url")
-    @classmethod
-    def _url_shape(cls, value: str) -> str:
-        if value and "://" not in value:
-            raise ValueError("database_url must be an SQLAlchemy URL such as sqlite:///var/dyad.db")
-        return value
-
-    @model_validator(mode="after")
-    def _paths(self) -> Settings:
-        if self.replay_path is not None and self.record_path is not None:
-            raise ValueError("replay_path and record_path cannot both be set")
-        return self
-
-    @property
-    def effective_database_url(self) -> str:
-        """The database URL in use: the setting, or a SQLite file under ``data_dir``."""
-        return self.database_url or f"sqlite:///{self.data_dir / 'dyad.db'}"
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        path = _yaml_path.get()
-        if path is not None:
-            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=path))
-        return tuple(sources)
-
-
-def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings:
-    """Build the settings from overrides, ``DYAD_*`` variables, the YAML file and defaults.
-
-    ``config_path`` wins over ``DYAD_CONFIG``; without either, ``./dyad.yaml`` is read when it
-    exists. Raises ``ConfigError`` naming every invalid field.
-    """
-    path = config_path or (
-        Path(os.environ["DYAD_CONFIG"]) if os.environ.get("DYAD_CONFIG") else None
-    )
-    if path is None and Path("dyad.yaml").is_file():
-        path = Path("dyad.yaml")
-    if path is not None and not path.is_file():
-        raise ConfigError(f"settings file not found: {path}")
-    token = _yaml_path.set(path)
-    try:
-        return Settings(**overrides)
-    except ValueError as exc:
-        raise ConfigError(f"invalid settings: {exc}", item=str(path) if path else None) from exc
-    finally:
-        _yaml_path.reset(token)
-
-
-# The llm settings the ``dyad_llm`` Connection's extra may set.
-LLM_CONNECTION_EXTRA = (
-    "model",
-    "provider",
-    "structured_output",
-    "timeout",
-    "max_retries",
-    "temperature",
-    "max_output_tokens",
-    "reasoning_models",
-    "reasoning_output_tokens",
-    "input_token_budget",
-    "max_attempts",
-    "retry_hours",
-    "on_no_summary",
-)
-
-
-def with_connections(
-    settings: Settings, *, llm: dict[str, Any] | None = None, smtp: dict[str, Any] | None = None
-) -> Settings:
-    """``settings`` with the LLM endpoint and SMTP server taken from connection fields.
-
-    The DAG layer reads Airflow's ``dyad_llm`` and ``smtp_default`` Connections and passes their
-    fields as plain dicts (host, port, login, password, extra), so this module never imports
-    Airflow. ``dyad_llm``: host = base URL, password = API key, extra may set any of
-    ``LLM_CONNECTION_EXTRA`` (model, provider, structured_output, ...). ``smtp_default``: host,
-    port, login, password; extra from_email, disable_tls, disable_ssl (Airflow's SMTP provider
-    conventions). Missing fields keep the settings' values.
-    """
-    llm_update: dict[str, Any] = {}
-    if llm:
-        extra = llm.get("extra") or {}
-        if llm.get("host"):
-            llm_update["base_url"] = llm["host"]
-        if llm.get("password"):
-            llm_update["api_key"] = SecretStr(llm["password"])
-            llm_update["backend"] = "openai"
-        for key in LLM_CONNECTION_EXTRA:
-            if key in extra:
-                llm_update[key] = extra[key]
-    smtp_update: dict[str, Any] = {}
-    if smtp and smtp.get("host"):
-        extra = smtp.get("extra") or {}
-        smtp_update["host"] = smtp["host"]
-        if smtp.get("port"):
-            smtp_update["port"] = int(smtp["port"])
-        if smtp.get("login"):
-            smtp_update["username"] = smtp["login"]
-        if smtp.get("password"):
-            smtp_update["password"] = SecretStr(smtp["password"])
-        if extra.get("from_email"):
-            smtp_update["from_address"] = extra["from_email"]
-        ssl_off = str(extra.get("disable_ssl", "false")).lower() == "true"
-        tls_off = str(extra.get("disable_tls", "false")).lower() == "true"
-        smtp_update["security"] = (
-            "plain" if ssl_off and tls_off else ("starttls" if ssl_off else "tls")
-        )
-    try:
-        return Settings.model_validate(
-            settings.model_dump()
-            | {"llm": settings.llm.model_dump() | llm_update}
-            | {"smtp": settings.smtp.model_dump() | smtp_update}
-        )
-    except ValueError as exc:
-        raise ConfigError(f"invalid connection settings: {exc}") from exc

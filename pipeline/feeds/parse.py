@@ -1,14 +1,5 @@
-"""Feeds: the subscription list (YAML, OPML), parsing feed bytes, and polling one feed.
-
-``parse_feed(body, url, headers, fetched_at, settings)`` is pure: it never fetches or opens
-anything. feedparser gets our bytes as ``io.BytesIO`` with the response headers (for the
-charset and the base URL), after any DOCTYPE internal subset and ENTITY declaration has been
-cut out of the bytes (no entity expansion, no external entities, no DTD fetches). Malformed feeds
-keep the entries that parsed, with a warning; a body that is not a feed raises ``NotAFeed``.
-
-OPML import/export uses defusedxml (entity declarations, DTDs and external references refused);
-listparser was considered, but it fetches URLs itself when handed one, which we never allow.
-"""
+"""Parsing feed bytes: ``parse_feed(body, url, headers, fetched_at, settings)`` is pure; it
+never fetches or opens anything. See the package docstring for what it guarantees."""
 
 from __future__ import annotations
 
@@ -16,32 +7,21 @@ import hashlib
 import io
 import re
 import time
-import xml.etree.ElementTree as ET
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import Any
 
-import defusedxml.ElementTree as SafeET
 import feedparser
-import yaml
-from defusedxml import DefusedXmlException
-from pydantic import ValidationError
 
 from pipeline.config import FeedSettings
-from pipeline.errors import ConfigError, NotAFeed, OPMLError
-from pipeline.http import HttpClient
+from pipeline.errors import NotAFeed
 from pipeline.records import (
     FeedEntry,
-    FeedPoll,
-    FeedSpec,
-    FeedValidators,
-    FetchResult,
     ParsedFeed,
 )
 from pipeline.textclean import clean_text, html_to_text
-from pipeline.urls import absolute_url, canonical_url, is_fetchable
+from pipeline.urls import absolute_url, canonical_url
 
 PLAUSIBLE_PAST = timedelta(days=365 * 30)
 PLAUSIBLE_FUTURE = timedelta(days=1)
@@ -51,125 +31,6 @@ _DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.S | re.I)
 _ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.S | re.I)
 _ATTLIST = re.compile(rb"<!(?:ATTLIST|ELEMENT|NOTATION)[^>]*>", re.S | re.I)
 _XML_DECL_ENCODING = re.compile(r"""(<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""", re.I)
-
-
-# ---------------------------------------------------------------- the subscription list
-
-
-def load_feed_list(path: Path) -> list[FeedSpec]:
-    """The feeds in a ``feeds.yaml`` file. Raises ``ConfigError`` naming the bad entry."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read feed list: {exc}", item=str(path)) from exc
-    items = data.get("feeds") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        raise ConfigError("feed list must be a list under 'feeds:'", item=str(path))
-    feeds: list[FeedSpec] = []
-    seen: set[str] = set()
-    for number, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise ConfigError(f"entry {number} is not a mapping", item=str(path))
-        fields = dict(item)
-        if "why" in fields:
-            fields["note"] = fields.pop("why")
-        fields["tags"] = tuple(fields.get("tags") or ())
-        try:
-            spec = FeedSpec(**fields)
-        except ValidationError as exc:
-            raise ConfigError(f"entry {number} is invalid: {exc}", item=str(path)) from exc
-        if not is_fetchable(spec.url):
-            raise ConfigError(f"entry {number} has no http(s) URL: {spec.url!r}", item=str(path))
-        if spec.url in seen:
-            raise ConfigError(f"entry {number} repeats {spec.url}", item=str(path))
-        seen.add(spec.url)
-        feeds.append(spec)
-    return feeds
-
-
-def dump_feed_list(feeds: Iterable[FeedSpec]) -> str:
-    """``feeds`` as the YAML that ``load_feed_list`` reads."""
-    items = []
-    for feed in feeds:
-        item: dict[str, Any] = {"name": feed.name, "url": feed.url}
-        if feed.tags:
-            item["tags"] = list(feed.tags)
-        if feed.language:
-            item["language"] = feed.language
-        if not feed.enabled:
-            item["enabled"] = False
-        if feed.note:
-            item["why"] = feed.note
-        items.append(item)
-    return yaml.safe_dump({"feeds": items}, sort_keys=False, allow_unicode=True, width=100)
-
-
-def parse_opml(data: bytes) -> list[FeedSpec]:
-    """Feeds listed in an OPML document; nested outline titles become tags.
-
-    Raises ``OPMLError`` for entity declarations, DTDs, external references or non-OPML input.
-    """
-    try:
-        root = SafeET.fromstring(data, forbid_dtd=True, forbid_entities=True, forbid_external=True)
-    except DefusedXmlException as exc:
-        raise OPMLError(f"unsafe OPML refused ({type(exc).__name__})") from exc
-    except ET.ParseError as exc:
-        raise OPMLError(f"not well-formed OPML: {exc}") from exc
-    if root.tag.lower() != "opml":
-        raise OPMLError(f"root element is <{root.tag}>, not <opml>")
-    body = root.find("body")
-    if body is None:
-        raise OPMLError("OPML has no <body>")
-    feeds: list[FeedSpec] = []
-    seen: set[str] = set()
-
-    def walk(node: ET.Element, tags: tuple[str, ...]) -> None:
-        for outline in node.findall("outline"):
-            url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
-            title = clean_text(
-                outline.get("title") or outline.get("text") or "", 200, single_line=True
-            )
-            categories = tuple(
-                c.strip().strip("/")
-                for c in (outline.get("category") or "").split(",")
-                if c.strip()
-            )
-            if url:
-                if is_fetchable(url) and url not in seen:
-                    seen.add(url)
-                    feeds.append(
-                        FeedSpec(
-                            name=title or url,
-                            url=url,
-                            tags=tags + categories,
-                            language=outline.get("language"),
-                        )
-                    )
-            else:
-                walk(outline, (*tags, title) if title else tags)
-
-    walk(body, ())
-    return feeds
-
-
-def render_opml(feeds: Iterable[FeedSpec], title: str = "Dyad feeds") -> bytes:
-    """An OPML 2.0 document listing ``feeds`` (tags in the ``category`` attribute)."""
-    root = ET.Element("opml", version="2.0")
-    head = ET.SubElement(root, "head")
-    ET.SubElement(head, "title").text = title
-    body = ET.SubElement(root, "body")
-    for feed in feeds:
-        attrs = {"type": "rss", "text": feed.name, "title": feed.name, "xmlUrl": feed.url}
-        if feed.tags:
-            attrs["category"] = ",".join(feed.tags)
-        if feed.language:
-            attrs["language"] = feed.language
-        ET.SubElement(body, "outline", attrs)
-    ET.indent(root)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
-
-
-# ---------------------------------------------------------------- parsing bytes
 
 
 def neutralise_dtd(body: bytes) -> bytes:
@@ -358,70 +219,4 @@ def parse_feed(
         skipped=max(0, len(entries) - len(kept)),
         warnings=tuple(warnings),
         partial=partial,
-    )
-
-
-# ---------------------------------------------------------------- polling one feed
-
-
-def conditional_headers(
-    validators: FeedValidators, now: datetime, unconditional_every: timedelta | None
-) -> tuple[dict[str, str], bool]:
-    """The request headers for a feed poll and whether this poll is deliberately unconditional.
-
-    The stored ETag and Last-Modified strings are sent back exactly as received. Once every
-    ``unconditional_every`` they are left out, to catch servers that answer 304 wrongly.
-    """
-    due = unconditional_every is not None and (
-        validators.last_unconditional_at is None
-        or now - validators.last_unconditional_at >= unconditional_every
-    )
-    if due:
-        return {}, True
-    headers: dict[str, str] = {}
-    if validators.etag:
-        headers["If-None-Match"] = validators.etag
-    if validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
-    return headers, False
-
-
-def poll_feed(
-    client: HttpClient,
-    url: str,
-    validators: FeedValidators,
-    now: datetime,
-    limits: FeedSettings,
-) -> FeedPoll:
-    """Fetch one feed (conditionally) and parse it. Raises ``FetchError`` or ``NotAFeed``."""
-    every = (
-        timedelta(hours=limits.unconditional_every_hours)
-        if limits.unconditional_every_hours
-        else None
-    )
-    headers, unconditional = conditional_headers(validators, now, every)
-    result: FetchResult = client.fetch(url, purpose="feed", headers=headers)
-    moved = next((loc for status, loc in result.redirects if status in (301, 308)), None)
-    etag = result.headers.get("etag") or validators.etag
-    modified = result.headers.get("last-modified") or validators.last_modified
-    if result.status == 304:
-        return FeedPoll(
-            url=url,
-            final_url=result.final_url,
-            status=304,
-            etag=etag,
-            last_modified=modified,
-            unconditional=unconditional,
-            permanent_redirect=moved,
-        )
-    parsed = parse_feed(result.body, result.final_url, result.headers, now, limits)
-    return FeedPoll(
-        url=url,
-        final_url=result.final_url,
-        status=result.status,
-        parsed=parsed,
-        etag=result.headers.get("etag"),
-        last_modified=result.headers.get("last-modified"),
-        unconditional=unconditional,
-        permanent_redirect=moved,
     )

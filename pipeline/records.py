@@ -106,6 +106,27 @@ class FeedPoll(Record):
     permanent_redirect: str | None = None
 
 
+class ArticleStatus(StrEnum):
+    """Where an article's text stands."""
+
+    PENDING = "pending"  # its page is still to be fetched (again)
+    EXTRACTED = "extracted"  # the page's text is stored
+    FALLBACK = "fallback"  # the page failed for good; the feed's own text is kept
+    FAILED = "failed"  # no page and no feed text
+
+
+class DeliveryStatus(StrEnum):
+    """How the delivery of one digest to one recipient stands (stored or reported)."""
+
+    PENDING = "pending"  # not sent yet, or deferred by the server: tried again
+    SENDING = "sending"  # claimed by a sender
+    SENT = "sent"
+    FAILED = "failed"  # refused for good (5xx)
+    ALREADY_SENT = "already_sent"  # reported only: sent (or being sent) before
+    SKIPPED_EMPTY = "skipped_empty"  # reported only: nothing for the pairs followed
+    WRITTEN = "written"  # reported only: no SMTP host, written as .eml
+
+
 class FeedStatus(StrEnum):
     OK = "ok"
     NOT_MODIFIED = "not_modified"

@@ -88,5 +88,5 @@ def send(
             + (f" ({result.detail})" if result.detail else "")
         )
     out.print(f"digest HTML: {written['html']}")
-    if report.count("failed") or report.count("pending"):
+    if report.undelivered:
         raise typer.Exit(1)

@@ -12,24 +12,29 @@ only from our records and only when they are http(s).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pydantic import ValidationError
+
 from pipeline.digest.model import (
     Digest,
     DigestDyad,
-    DigestReaction,
-    DigestSource,
     DigestStory,
     Ledger,
     TrendPoint,
 )
+from pipeline.summary_record import StorySummary, SummaryStatus
 from pipeline.urls import is_fetchable
 
-SHOWN = frozenset({"verified", "unverified", "local", "failed"})
+SHOWN = frozenset(
+    {SummaryStatus.VERIFIED, SummaryStatus.UNVERIFIED, SummaryStatus.LOCAL, SummaryStatus.FAILED}
+)
+log = logging.getLogger("dyad.digest")
 
 
 def digest_window(
@@ -42,72 +47,82 @@ def digest_window(
     return end - timedelta(days=days), end
 
 
-def _story(row: dict[str, Any], start: datetime) -> DigestStory | None:
-    record = row.get("record") or {}
-    if record.get("status") not in SHOWN or not record.get("summary"):
+def stored_summary(row: dict[str, Any]) -> StorySummary | None:
+    """The story row's summary record, validated; None (logged) when it has none or the stored
+    JSON no longer validates, so one bad record never stops a digest."""
+    record = row.get("record")
+    if not record:
         return None
-    summary = record["summary"]
+    try:
+        return StorySummary.model_validate(record)
+    except ValidationError as exc:
+        log.warning("story %s: stored summary does not validate: %s", row.get("id"), exc)
+        return None
+
+
+def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) -> DigestStory | None:
+    """The digest entry of one story, when its summary is one a reader can use."""
+    if record is None or record.status not in SHOWN or record.summary is None:
+        return None
+    summary = record.summary
     sources = [
-        DigestSource(
-            outlet=s.get("outlet") or "",
-            url=s["url"] if is_fetchable(s.get("url")) else None,
-            published=s.get("published"),
-        )
-        for s in record.get("sources", [])
+        source.model_copy(update={"url": source.url if is_fetchable(source.url) else None})
+        for source in record.sources
     ]
-    score = summary.get("cooperation_score")
+    score = summary.cooperation_score
     outlets = len({s.outlet for s in sources}) or len(row.get("outlets") or [])
     new = row["first_seen"] >= start
-    importance = outlets * 2.0 + abs(score or 0) / 2.0 + (3.0 if new else 0.0)
+    importance = outlets * 2.0 + abs(score) / 2.0 + (3.0 if new else 0.0)
     return DigestStory(
         story_id=row["id"],
-        headline=summary["headline"],
-        summary=summary["summary"],
-        key_points=list(summary.get("key_points") or [])[:5],
-        event_type=summary.get("event_type"),
-        actor=summary.get("actor_country"),
-        target=summary.get("target_country"),
+        headline=summary.headline,
+        summary=summary.summary,
+        key_points=summary.key_points[:5],
+        event_type=summary.event_type,
+        actor=summary.actor_country,
+        target=summary.target_country,
         cooperation_score=score,
-        status=record["status"],
+        status=record.status,
         note=_note(record),
         new=new,
         outlets=outlets,
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
-        reactions=[DigestReaction(**r) for r in summary.get("third_party_reactions") or []],
+        reactions=summary.third_party_reactions,
         sources=sources,
         importance=round(importance, 2),
     )
 
 
-def _note(record: dict[str, Any]) -> str | None:
+_FAILURE_WORDS = {
+    "llm_refused": "the model refused to summarise it",
+    "llm_truncated": "the model's reply was cut off",
+    "llm_empty_reply": "the model sent an empty reply",
+    "llm_request_rejected": "the model's server rejected the request",
+    "llm_bad_output": "the model's reply was not usable",
+    "llm_auth": "the model's server refused our key",
+    "llm_not_found": "the model or its address was not found",
+    "llm_bad_response": "the model's address did not answer as a model server",
+}
+
+
+def _note(record: StorySummary) -> str | None:
     """Why a story shows no fresh model summary, in a reader's words (None when it does)."""
-    kind = record.get("error_kind")
-    if not kind:
+    if not record.error_kind:
         return None
-    what = {
-        "llm_refused": "the model refused to summarise it",
-        "llm_truncated": "the model's reply was cut off",
-        "llm_empty_reply": "the model sent an empty reply",
-        "llm_request_rejected": "the model's server rejected the request",
-        "llm_bad_output": "the model's reply was not usable",
-        "llm_auth": "the model's server refused our key",
-        "llm_not_found": "the model or its address was not found",
-        "llm_bad_response": "the model's address did not answer as a model server",
-    }.get(kind, "the model was unavailable")
-    shown = "previous model summary" if record.get("backend") == "openai" else "extractive summary"
-    if record.get("status") == "failed":
-        return f"{what.capitalize()} after {record.get('attempts', 0)} attempts; {shown} shown."
+    what = _FAILURE_WORDS.get(record.error_kind, "the model was unavailable")
+    shown = "previous model summary" if record.backend == "openai" else "extractive summary"
+    if record.status == SummaryStatus.FAILED:
+        return f"{what.capitalize()} after {record.attempts} attempts; {shown} shown."
     return f"{what.capitalize()}; {shown} shown until it answers."
 
 
 def _trend(rows: Sequence[dict[str, Any]], end: datetime, days: int) -> list[TrendPoint]:
     by_day: dict[date, list[tuple[int, float | None]]] = defaultdict(list)
     for row in rows:
-        summary = (row.get("record") or {}).get("summary") or {}
-        by_day[row["last_seen"].date()].append(
-            (row["article_count"], summary.get("cooperation_score"))
-        )
+        record = stored_summary(row)
+        score = record.summary.cooperation_score if record and record.summary else None
+        by_day[row["last_seen"].date()].append((row["article_count"], score))
     points = []
     for offset in range(days - 1, -1, -1):
         day = (end - timedelta(days=offset + 1)).date()
@@ -142,10 +157,11 @@ def assemble_digest(
     """The digest for ``day`` from the rows the store returned."""
     start, end = window
     grouped: dict[str, list[DigestStory]] = defaultdict(list)
-    statuses: dict[str, int] = defaultdict(int)
+    statuses: dict[SummaryStatus, int] = defaultdict(int)
     for row in story_rows:
-        statuses[(row.get("record") or {}).get("status", "pending")] += 1
-        story = _story(row, start)
+        record = stored_summary(row)
+        statuses[record.status if record else SummaryStatus.PENDING] += 1
+        story = _story(row, record, start)
         if story is not None:
             grouped[row["dyad"]].append(story)
     trends_by_dyad: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -179,15 +195,16 @@ def assemble_digest(
     )
 
 
-def _ledger(counts: dict[str, Any], statuses: dict[str, int]) -> Ledger:
+def _ledger(counts: dict[str, Any], statuses: dict[SummaryStatus, int]) -> Ledger:
     """The run ledger: the store's counts plus the window's stories by summary status."""
     return Ledger(
         **counts,
         bilateral_stories=sum(statuses.values()),
-        summaries_unverified=statuses.get("unverified", 0),
-        summaries_local=statuses.get("local", 0),
-        summaries_pending=statuses.get("pending", 0) + statuses.get("rejected", 0),
-        summaries_failed=statuses.get("failed", 0),
+        summaries_unverified=statuses.get(SummaryStatus.UNVERIFIED, 0),
+        summaries_local=statuses.get(SummaryStatus.LOCAL, 0),
+        summaries_pending=statuses.get(SummaryStatus.PENDING, 0)
+        + statuses.get(SummaryStatus.REJECTED, 0),
+        summaries_failed=statuses.get(SummaryStatus.FAILED, 0),
     )
 
 

@@ -9,34 +9,30 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.summary_record import EventType, Reaction, Source, SummaryStatus
 
 DIGEST_SCHEMA_VERSION = "2"
 DIGEST_SCHEMA_FILE = Path(__file__).with_name("digest.schema.json")
 
 
-class DigestSource(BaseModel):
-    outlet: str
-    url: str | None = Field(description="http(s) only; None when the record had no safe link")
-    published: datetime | None = None
+class _Frozen(BaseModel):
+    """A digest part: built once by ``digest.build``, never changed afterwards."""
+
+    model_config = ConfigDict(frozen=True)
 
 
-class DigestReaction(BaseModel):
-    country: str
-    stance: str
-    evidence: str
-
-
-class DigestStory(BaseModel):
+class DigestStory(_Frozen):
     story_id: str
     headline: str
     summary: str
     key_points: list[str] = Field(default_factory=list)
-    event_type: str | None = None
+    event_type: EventType | None = None
     actor: str | None = None
     target: str | None = None
     cooperation_score: int | None = None
-    status: str = Field(description="verified | unverified | local | failed")
+    status: SummaryStatus = Field(description="verified | unverified | local | failed")
     note: str | None = Field(
         None, description="why the model's summary is missing (the reason is in the store)"
     )
@@ -44,18 +40,18 @@ class DigestStory(BaseModel):
     outlets: int
     first_seen: datetime
     last_seen: datetime
-    reactions: list[DigestReaction] = Field(default_factory=list)
-    sources: list[DigestSource] = Field(default_factory=list)
+    reactions: list[Reaction] = Field(default_factory=list)
+    sources: list[Source] = Field(default_factory=list)
     importance: float
 
 
-class TrendPoint(BaseModel):
+class TrendPoint(_Frozen):
     day: date
     articles: int
     score: float | None = Field(description="mean cooperation-conflict score that day")
 
 
-class DigestDyad(BaseModel):
+class DigestDyad(_Frozen):
     dyad: str
     names: tuple[str, str]
     importance: float
@@ -66,7 +62,7 @@ class DigestDyad(BaseModel):
     score_change: float | None = Field(None, description="mean score vs the previous digest")
 
 
-class Ledger(BaseModel):
+class Ledger(_Frozen):
     feeds_polled: int = 0
     feeds_not_modified: int = 0
     feeds_failed: list[str] = Field(default_factory=list, description="names of failed feeds")
@@ -84,7 +80,7 @@ class Ledger(BaseModel):
     llm_cost_usd: float = 0.0
 
 
-class Digest(BaseModel):
+class Digest(_Frozen):
     schema_version: str = DIGEST_SCHEMA_VERSION
     id: str = Field(description="digest-YYYY-MM-DD (the send date)")
     date: date

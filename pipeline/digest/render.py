@@ -1,7 +1,7 @@
 """Rendering a digest: JSON, HTML email (+ plain text), Markdown, an Atom feed, a static site.
 
 HTML comes from Jinja2 templates with autoescaping on, so a hostile headline arrives as text;
-links are only our records' http(s) URLs (``DigestSource.url`` is None otherwise). The email's
+links are only our records' http(s) URLs (``Source.url`` is None otherwise). The email's
 CSS is inlined with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode in
 a style block, which clients that support them read). Trend lines are table cells with coloured
 blocks: pure HTML/CSS, no images, no scripts. The Atom feed is built with ElementTree (escaping

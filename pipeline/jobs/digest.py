@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from pydantic import Field
 from sqlalchemy import Engine
 
 from pipeline.config import Recipient, Settings
@@ -28,7 +27,7 @@ from pipeline.digest.render import (
 )
 from pipeline.errors import MailDeferred, MailRejected
 from pipeline.jobs.runs import utc_now
-from pipeline.records import Record
+from pipeline.records import DeliveryStatus, Record
 from pipeline.store import open_store
 from pipeline.store.digests import (
     all_digests,
@@ -118,9 +117,7 @@ def write_outputs(
 
 class DeliveryResult(Record):
     recipient: str
-    status: str = Field(
-        description="sent | already_sent | skipped_empty | failed | pending | written"
-    )
+    status: DeliveryStatus
     detail: str | None = None
     path: str | None = None
 
@@ -129,9 +126,14 @@ class DeliveryReport(Record):
     digest_id: str
     results: tuple[DeliveryResult, ...] = ()
 
-    def count(self, status: str) -> int:
+    def count(self, status: DeliveryStatus) -> int:
         """How many recipients ended in ``status``."""
         return sum(1 for r in self.results if r.status == status)
+
+    @property
+    def undelivered(self) -> int:
+        """Recipients whose copy was refused or deferred (the run should say it failed)."""
+        return self.count(DeliveryStatus.FAILED) + self.count(DeliveryStatus.PENDING)
 
 
 def send_digest(
@@ -172,7 +174,9 @@ class _Mailing:
         mine = self.digest.for_recipient(recipient.follow)
         if not mine.dyads and not recipient.send_empty:
             return DeliveryResult(
-                recipient=address, status="skipped_empty", detail="nothing for the pairs followed"
+                recipient=address,
+                status=DeliveryStatus.SKIPPED_EMPTY,
+                detail="nothing for the pairs followed",
             )
         smtp = self.settings.smtp
         mid = message_id(
@@ -194,7 +198,7 @@ class _Mailing:
             path = write_eml(message, folder, self.digest.id, address)
             return DeliveryResult(
                 recipient=address,
-                status="written",
+                status=DeliveryStatus.WRITTEN,
                 path=str(path),
                 detail="no SMTP host configured: written as .eml",
             )
@@ -203,17 +207,19 @@ class _Mailing:
         ):
             return DeliveryResult(
                 recipient=address,
-                status="already_sent",
+                status=DeliveryStatus.ALREADY_SENT,
                 detail="sent (or being sent) already; --force resends",
             )
         try:
             send_message(smtp, message, address, sleep=self.sleep)
         except (MailRejected, MailDeferred) as exc:
-            status = "failed" if isinstance(exc, MailRejected) else "pending"
+            status = (
+                DeliveryStatus.FAILED if isinstance(exc, MailRejected) else DeliveryStatus.PENDING
+            )
             finish_delivery(self.engine, self.digest.id, address, status, self.clock(), str(exc))
             return DeliveryResult(recipient=address, status=status, detail=str(exc))
-        finish_delivery(self.engine, self.digest.id, address, "sent", self.clock())
-        return DeliveryResult(recipient=address, status="sent")
+        finish_delivery(self.engine, self.digest.id, address, DeliveryStatus.SENT, self.clock())
+        return DeliveryResult(recipient=address, status=DeliveryStatus.SENT)
 
 
 def load_digest(settings: Settings, digest_id: str) -> Digest:

@@ -25,6 +25,7 @@ from pipeline.http import HttpClient
 from pipeline.records import (
     ArticleCounts,
     ArticleFailure,
+    ArticleStatus,
     FeedPoll,
     FeedReport,
     FeedStatus,
@@ -218,10 +219,10 @@ def extract_pending(ctx: ShardContext, feed_ids: Sequence[int]) -> ArticleCounts
     with ThreadPoolExecutor(workers, thread_name_prefix="dyad-page") as executor:
         outcomes = list(executor.map(lambda a: _process_article(ctx, a), pending))
     return ArticleCounts(
-        extracted=outcomes.count("extracted"),
-        fallback=outcomes.count("fallback"),
-        failed=outcomes.count("failed"),
-        deferred=outcomes.count("pending"),
+        extracted=outcomes.count(ArticleStatus.EXTRACTED),
+        fallback=outcomes.count(ArticleStatus.FALLBACK),
+        failed=outcomes.count(ArticleStatus.FAILED),
+        deferred=outcomes.count(ArticleStatus.PENDING),
     )
 
 
@@ -246,13 +247,13 @@ def _process_article(ctx: ShardContext, article: PendingArticle) -> str:
                     url=article.url,
                     kind=error.kind,
                     message=error.message,
-                    fallback=status != "failed",
+                    fallback=status != ArticleStatus.FAILED,
                 )
             )
             return status
         digest = hashlib.sha256(page.text.encode("utf-8")).hexdigest()[:32]
         save_extraction(ctx.engine, article.id, page, digest, ctx.clock())
-        return "extracted"
+        return ArticleStatus.EXTRACTED
     except SQLAlchemyError as exc:
         stored = StoreError(
             f"article not stored: {type(exc).__name__}: {str(exc)[:300]}", item=article.url
@@ -263,6 +264,6 @@ def _process_article(ctx: ShardContext, article: PendingArticle) -> str:
                 url=article.url, kind=stored.kind, message=stored.message, fallback=False
             )
         )
-        return "failed"
+        return ArticleStatus.FAILED
     finally:
         ctx.progress("articles", 0)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, select, update
 
 from pipeline.errors import DyadError
-from pipeline.records import DyadDetection, ExtractedPage, FeedEntry
+from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEntry
 from pipeline.store.db import upsert_insert
 from pipeline.store.tables import ArticleRow, EntryRow, FeedRow
 
@@ -84,7 +84,9 @@ def _upsert_article(conn: Connection, entry: FeedEntry, now: datetime) -> tuple[
             feed_content=entry.content,
             text=text,
             text_source=source,
-            status="pending" if entry.link else ("fallback" if text else "failed"),
+            status=ArticleStatus.PENDING
+            if entry.link
+            else (ArticleStatus.FALLBACK if text else ArticleStatus.FAILED),
             attempts=0,
             entry_hash=entry.content_hash,
             published_at=entry.published_at,
@@ -148,7 +150,7 @@ def _update_changed_entry(
         "gazetteer_version": None,  # the text may change: detect again
     }
     if entry.link:
-        changes.update(status="pending", attempts=0, next_attempt_after=None)
+        changes.update(status=ArticleStatus.PENDING, attempts=0, next_attempt_after=None)
     conn.execute(update(ArticleRow).where(ArticleRow.id == article_id).values(**changes))
 
 
@@ -166,7 +168,7 @@ def pending_articles(
     stmt = (
         select(ArticleRow.id, ArticleRow.url, ArticleRow.attempts)
         .where(
-            ArticleRow.status == "pending",
+            ArticleRow.status == ArticleStatus.PENDING,
             ArticleRow.url.is_not(None),
             ArticleRow.attempts < max_attempts,
             (ArticleRow.next_attempt_after.is_(None)) | (ArticleRow.next_attempt_after <= now),
@@ -188,7 +190,7 @@ def save_extraction(
         "gazetteer_version": None,
         "text": page.text,
         "text_source": "page",
-        "status": "extracted",
+        "status": ArticleStatus.EXTRACTED,
         "content_hash": content_hash,
         "author": page.author,
         "site_name": page.site_name,
@@ -218,7 +220,7 @@ def save_article_failure(
     *,
     final: bool,
     retry_at: datetime | None,
-) -> str:
+) -> ArticleStatus:
     """Keep the feed's own text for an article whose page failed. Returns the new status:
     "pending" (tried again next run), "fallback" (feed text kept for good) or "failed"."""
     with engine.begin() as conn:
@@ -234,7 +236,11 @@ def save_article_failure(
         )
         if not text:
             source = "none"
-        status = "pending" if not final else ("fallback" if text else "failed")
+        status = (
+            ArticleStatus.PENDING
+            if not final
+            else (ArticleStatus.FALLBACK if text else ArticleStatus.FAILED)
+        )
         conn.execute(
             update(ArticleRow)
             .where(ArticleRow.id == article_id)

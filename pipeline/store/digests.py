@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select, update
 
+from pipeline.records import DeliveryStatus, FeedStatus
 from pipeline.store.db import upsert_insert
 from pipeline.store.tables import (
     ArticleRow,
@@ -75,7 +76,9 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
         failing = [
             name
             for (name,) in conn.execute(
-                select(FeedRow.name).where(FeedRow.last_status == "failed").order_by(FeedRow.name)
+                select(FeedRow.name)
+                .where(FeedRow.last_status == FeedStatus.FAILED)
+                .order_by(FeedRow.name)
             )
         ]
         llm_failures = {
@@ -98,8 +101,8 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
     for report in reports:
         for feed in report.get("feeds", []):
             polled += 1
-            not_modified += feed.get("status") == "not_modified"
-            if feed.get("status") == "failed":
+            not_modified += feed.get("status") == FeedStatus.NOT_MODIFIED
+            if feed.get("status") == FeedStatus.FAILED:
                 failed.add(feed.get("name") or feed.get("url"))
     return {
         "feeds_polled": polled,
@@ -160,7 +163,8 @@ def claim_delivery(
 ) -> bool:
     """Atomically take the right to send ``digest_id`` to ``recipient``. False if someone else
     has it or it was sent already (unless ``force``)."""
-    allowed = ("pending", "failed", "sent", "sending") if force else ("pending", "failed")
+    retryable = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+    allowed = (*retryable, DeliveryStatus.SENT, DeliveryStatus.SENDING) if force else retryable
     with engine.begin() as conn:
         conn.execute(
             upsert_insert(conn, DeliveryRow)
@@ -168,7 +172,7 @@ def claim_delivery(
                 digest_id=digest_id,
                 recipient=recipient,
                 message_id=message_id,
-                status="pending",
+                status=DeliveryStatus.PENDING,
                 attempts=0,
                 updated_at=now,
             )
@@ -181,7 +185,9 @@ def claim_delivery(
                 DeliveryRow.recipient == recipient,
                 DeliveryRow.status.in_(allowed),
             )
-            .values(status="sending", attempts=DeliveryRow.attempts + 1, updated_at=now)
+            .values(
+                status=DeliveryStatus.SENDING, attempts=DeliveryRow.attempts + 1, updated_at=now
+            )
         )
     return claimed.rowcount == 1
 
@@ -190,7 +196,7 @@ def finish_delivery(
     engine: Engine,
     digest_id: str,
     recipient: str,
-    status: str,
+    status: DeliveryStatus,
     now: datetime,
     error: str | None = None,
 ) -> None:
@@ -203,7 +209,7 @@ def finish_delivery(
                 status=status,
                 last_error=error,
                 updated_at=now,
-                sent_at=now if status == "sent" else None,
+                sent_at=now if status == DeliveryStatus.SENT else None,
             )
         )
 

@@ -22,160 +22,43 @@ Field by field (LLMSummary):
 from __future__ import annotations
 
 import copy
-from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pipeline.summary_record import (
+    FROM_MODEL,
+    MIN_HEADLINE,
+    MIN_SUMMARY,
+    SCHEMA_VERSION,
+    Actor,
+    EventType,
+    LLMSummary,
+    Reaction,
+    Source,
+    Stance,
+    StorySummary,
+    SummaryStatus,
+    Usage,
+)
 
-SCHEMA_VERSION = "2"
-
-
-class EventType(StrEnum):
-    AGREE = "AGREE"
-    CONSULT = "CONSULT"
-    SUPPORT = "SUPPORT"
-    CONCEDE = "CONCEDE"
-    COOPERATE = "COOPERATE"
-    AID = "AID"
-    RETREAT = "RETREAT"
-    REQUEST = "REQUEST"
-    ACCUSE = "ACCUSE"
-    REJECT = "REJECT"
-    THREATEN = "THREATEN"
-    PROTEST = "PROTEST"
-    SANCTION = "SANCTION"
-    MOBILIZE = "MOBILIZE"
-    COERCE = "COERCE"
-    ASSAULT = "ASSAULT"
-
-
-MIN_HEADLINE = 10
-MIN_SUMMARY = 40
-
-
-FROM_MODEL = {"from_model": True}  # validation context of a model's reply
-
-
-def _norm(text: str) -> str:
-    return " ".join(text.lower().replace(".", " ").split())
-
-
-class Stance(StrEnum):
-    SUPPORT = "support"
-    OPPOSE = "oppose"
-    CONCERN = "concern"
-    NEUTRAL = "neutral"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Actor(_Strict):
-    name: str = Field(max_length=120)
-    role: str = Field(max_length=120)
-    country: str | None = Field(description="ISO 3166-1 alpha-2, or null")
-
-
-class Reaction(_Strict):
-    country: str = Field(description="ISO 3166-1 alpha-2 of the third country")
-    stance: Stance
-    evidence: str = Field(max_length=300, description="what the sources say it said or did")
-
-
-class LLMSummary(_Strict):
-    """What the model returns for one story."""
-
-    bilateral: bool
-    reject_reason: str | None = Field(max_length=300)
-    headline: str = Field(max_length=160)
-    summary: str = Field(max_length=900)
-    key_points: list[str] = Field(max_length=5)
-    whats_new: str = Field(max_length=600)
-    background: str = Field(max_length=600)
-    event_type: EventType
-    actor_country: str | None
-    target_country: str | None
-    cooperation_score: int = Field(ge=-10, le=10)
-    actors: list[Actor] = Field(max_length=12)
-    agreements: list[str] = Field(max_length=8)
-    third_party_reactions: list[Reaction] = Field(max_length=8)
-
-    @model_validator(mode="after")
-    def _meaningful(self, info: ValidationInfo) -> LLMSummary:
-        """A model's bilateral summary says something: a headline and summary of real length
-        (checked on return: OpenAI's strict mode takes no string lengths), and key points that
-        are not the summary again. Applies to replies (validated with ``FROM_MODEL`` as
-        context), not to stored or local summaries."""
-        if not self.bilateral or not (info.context or {}).get("from_model"):
-            return self
-        if len(self.headline) < MIN_HEADLINE or len(self.headline.split()) < 3:
-            raise ValueError("headline: fewer than 3 words")
-        if len(self.summary) < MIN_SUMMARY or len(self.summary.split()) < 8:
-            raise ValueError("summary: fewer than 8 words")
-        whole = _norm(self.summary)
-        for number, point in enumerate(self.key_points, start=1):
-            text = _norm(point)
-            if len(text) < 8:
-                raise ValueError(f"key_points.{number}: empty or too short")
-            if text == whole or (len(text) > 40 and text in whole):
-                raise ValueError(f"key_points.{number}: repeats the summary; say something new")
-        return self
-
-
-class SummaryStatus(StrEnum):
-    VERIFIED = "verified"  # passed the grounding check
-    UNVERIFIED = "unverified"  # failed it twice; shown as unverified, never as verified
-    LOCAL = "local"  # made by the local extractive summariser
-    REJECTED = "rejected"  # the model says the story is not bilateral
-    PENDING = "pending"  # no usable summary yet (deferred, invalid output); retried next run
-    FAILED = "failed"  # the model's replies stayed unusable after llm.max_attempts; the summary
-    # shown is the previous or the local one, with the reason
-
-
-class Source(BaseModel):
-    outlet: str
-    url: str
-    published: datetime | None = None
-
-
-class Usage(BaseModel):
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    cached: bool = False
-
-
-class StorySummary(BaseModel):
-    """The stored record for one story (versioned by ``schema_version``)."""
-
-    schema_version: str = SCHEMA_VERSION
-    story_id: str
-    dyad: str
-    status: SummaryStatus
-    reason: str | None = None
-    summary: LLMSummary | None = None
-    sources: list[Source] = Field(default_factory=list)
-    grounding_problems: list[str] = Field(default_factory=list)
-    backend: str
-    model: str
-    prompt_version: str
-    content_hash: str
-    usage: Usage = Field(default_factory=Usage)
-    error_kind: str | None = Field(
-        None, description="why the model's last attempt gave no summary (an error kind)"
-    )
-    attempts: int = Field(0, description="model attempts that gave no usable summary")
-    model_tried: str | None = Field(
-        None, description="the model those attempts went to (model names the summary's maker)"
-    )
-    next_attempt_at: datetime | None = Field(
-        None, description="not sent to the model again before this time"
-    )
-
+__all__ = [
+    "FROM_MODEL",
+    "MIN_HEADLINE",
+    "MIN_SUMMARY",
+    "SCHEMA_FILE",
+    "SCHEMA_VERSION",
+    "Actor",
+    "EventType",
+    "LLMSummary",
+    "Reaction",
+    "Source",
+    "Stance",
+    "StorySummary",
+    "SummaryStatus",
+    "Usage",
+    "response_schema",
+    "summary_json_schema",
+]
 
 # What OpenAI's strict mode does not support (platform.openai.com/docs/guides/structured-outputs,
 # "Supported schemas": strings take pattern and format, numbers minimum/maximum, arrays

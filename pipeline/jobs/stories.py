@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from pipeline.cluster import ClusterInput, cluster_stories
 from pipeline.config import Settings
 from pipeline.detect import load_gazetteer
 from pipeline.errors import LLMNoSummaries
 from pipeline.jobs.runs import utc_now
-from pipeline.jobs.summary_run import SummaryRun
+from pipeline.jobs.summary_run import SummaryCounts, SummaryRun
 from pipeline.records import Record, Story
 from pipeline.store import open_store
 from pipeline.store.stories import (
@@ -39,29 +39,15 @@ from pipeline.summarize.tokens import tokenizer_name
 log = logging.getLogger("dyad.jobs.stories")
 
 
-class SummarizeReport(Record):
-    """What one summarise run did: stories, statuses, calls, tokens and cost."""
+class SummarizeReport(SummaryCounts):
+    """What one summarise run did: the window, stories, statuses, calls, tokens and cost."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     since: datetime
     until: datetime
     articles: int = 0
     stories: int = 0
-    unchanged: int = 0
-    cached: int = 0
-    statuses: dict[str, int] = Field(default_factory=dict)
-    deferred: int = 0
-    calls: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost_usd: float = 0.0
-    waiting: int = Field(0, description="stories whose model retry is not due yet")
-    failed_requests: dict[str, int] = Field(
-        default_factory=dict, description="failed LLM requests by error kind"
-    )
-    model_summaries: int = Field(0, description="stories the model summarised or rejected")
-    model_failed: bool = Field(
-        False, description="stories went to the model and none came back summarised"
-    )
     backend: str = ""
     tokenizer: str = ""
     notes: tuple[str, ...] = ()
@@ -148,7 +134,7 @@ def summarize_stories(
         until=until,
         articles=article_count,
         stories=len(stories),
-        **run.tally.figures(),
+        **run.tally.model_dump(),
         backend="local" if run.local_only else f"openai-compatible ({settings.llm.model})",
         tokenizer=tokenizer_name(),
         notes=tuple(run.notes()),

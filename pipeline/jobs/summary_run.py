@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -124,43 +125,28 @@ def _record_request_failures(
     summarizer.state.failures.clear()
 
 
-@dataclass
-class Tally:
-    """The counts a summarise run reports."""
+class SummaryCounts(BaseModel):
+    """What a summarise run counts, as it goes; ``SummarizeReport`` carries them, frozen."""
 
-    statuses: dict[str, int] = field(default_factory=dict)
-    failed_requests: dict[str, int] = field(default_factory=dict)
     unchanged: int = 0
     cached: int = 0
+    statuses: dict[str, int] = Field(default_factory=dict)
     deferred: int = 0
-    unconfirmed: int = 0
-    waiting: int = 0
-    attempted: int = 0
-    model_summaries: int = 0
     calls: int = 0
     input_tokens: int = 0
     output_tokens: int = 0
-    cost: float = 0.0
-    model_failed: bool = False
-
-    def figures(self) -> dict[str, Any]:
-        """The ``SummarizeReport`` fields these counts fill."""
-        return {
-            "unchanged": self.unchanged,
-            "cached": self.cached,
-            "statuses": self.statuses,
-            "deferred": self.deferred,
-            "calls": self.calls,
-            "input_tokens": self.input_tokens,
-            "output_tokens": self.output_tokens,
-            "cost_usd": round(self.cost, 6),
-            "waiting": self.waiting,
-            "failed_requests": self.failed_requests,
-            "model_summaries": self.model_summaries,
-            "model_failed": self.model_failed,
-        }
+    cost_usd: float = 0.0
+    waiting: int = Field(0, description="stories whose model retry is not due yet")
+    failed_requests: dict[str, int] = Field(
+        default_factory=dict, description="failed LLM requests by error kind"
+    )
+    model_summaries: int = Field(0, description="stories the model summarised or rejected")
+    model_failed: bool = Field(
+        False, description="stories went to the model and none came back summarised"
+    )
 
     def count_status(self, status: str) -> None:
+        """One more story stored with ``status``."""
         self.statuses[status] = self.statuses.get(status, 0) + 1
 
 
@@ -186,7 +172,9 @@ class SummaryRun:
         self.force = force
         self.local_only = summarizer.chat is None
         self.deferred_reason: str | None = None
-        self.tally = Tally()
+        self.tally = SummaryCounts()
+        self.unconfirmed = 0  # candidate stories left for the model to confirm
+        self.attempted = 0  # stories sent to the model
 
     def summarize_all(self, stories: Sequence[Story]) -> None:
         """Summarise every story, in order; the model's request shape is loaded before and
@@ -203,13 +191,14 @@ class SummaryRun:
         if chat is not None:
             _save_shape(engine, chat, self.now)
         self.tally.model_failed = (
-            not self.local_only and self.tally.attempted > 0 and self.tally.model_summaries == 0
+            not self.local_only and self.attempted > 0 and self.tally.model_summaries == 0
         )
+        self.tally.cost_usd = round(self.tally.cost_usd, 6)
 
     def summarize_one(self, story: Story, *, confirmed: bool) -> None:
         """Bring one story's summary up to date (or leave it, and count why)."""
         if not confirmed and (self.local_only or self.deferred_reason is not None):
-            self.tally.unconfirmed += 1
+            self.unconfirmed += 1
             return
         existing = current_summary(self.engine, story.id)
         if self._settled(story, existing):
@@ -221,7 +210,7 @@ class SummaryRun:
         if summary is None:
             return
         if not confirmed and summary.backend != "openai":
-            self.tally.unconfirmed += 1  # the model did not answer: no local summary here
+            self.unconfirmed += 1  # the model did not answer: no local summary here
             if summary.error_kind is None:
                 return
             summary = _failure_only(summary)  # its failure is kept: the retry waits
@@ -260,7 +249,7 @@ class SummaryRun:
         if self.deferred_reason is None:
             try:
                 summary = self.summarizer.summarize(item, existing, self.now)
-                self.tally.attempted += 1
+                self.attempted += 1
             except (LLMRateLimited, BudgetExhausted) as exc:
                 self.deferred_reason = f"{exc.kind}: {exc}"
                 log.warning("deferring the remaining stories: %s", self.deferred_reason)
@@ -307,7 +296,7 @@ class SummaryRun:
         tally.calls += summary.usage.calls
         tally.input_tokens += summary.usage.input_tokens
         tally.output_tokens += summary.usage.output_tokens
-        tally.cost += summary.usage.cost_usd
+        tally.cost_usd += summary.usage.cost_usd
 
     def notes(self) -> list[str]:
         """What the reader of the report should know about this run, in plain words."""
@@ -327,16 +316,16 @@ class SummaryRun:
             notes.append(f"failed LLM requests: {kinds} (dyad status shows the reasons)")
         if tally.model_failed:
             notes.append(
-                f"the model produced no summary for any of the {tally.attempted} stories sent "
+                f"the model produced no summary for any of the {self.attempted} stories sent "
                 "to it; local or previous summaries are shown"
             )
         if self.deferred_reason:
             notes.append(
                 f"{tally.deferred} stories deferred to the next run: {self.deferred_reason}"
             )
-        if tally.unconfirmed:
+        if self.unconfirmed:
             notes.append(
-                f"{tally.unconfirmed} candidate stories (below the final detection threshold) "
+                f"{self.unconfirmed} candidate stories (below the final detection threshold) "
                 "wait for the model to confirm them"
             )
         return notes

@@ -122,7 +122,8 @@ class DeliveryStatus(StrEnum):
     SENDING = "sending"  # claimed by a sender
     SENT = "sent"
     FAILED = "failed"  # refused for good (5xx)
-    ALREADY_SENT = "already_sent"  # reported only: sent (or being sent) before
+    ALREADY_SENT = "already_sent"  # reported only: sent before
+    IN_DOUBT = "in_doubt"  # reported only: an earlier send was interrupted after its claim
     SKIPPED_EMPTY = "skipped_empty"  # reported only: nothing for the pairs followed
     WRITTEN = "written"  # reported only: no SMTP host, written as .eml
 

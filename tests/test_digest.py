@@ -38,10 +38,12 @@ class Inbox:
         self.messages: list[tuple[list[str], bytes]] = []
         self.refuse: set[str] = set()
         self.greylist: dict[str, int] = {}
+        self.asked: list[str] = []  # every RCPT TO address, accepted or not
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
     ) -> str:
+        self.asked.append(address)
         if address in self.refuse:
             return "550 5.1.1 no such user"
         if self.greylist.get(address, 0) > 0:
@@ -257,6 +259,13 @@ def test_one_rejected_recipient_fails_alone_and_greylisting_is_retried(
         "slow@example.org",
     ]
     assert "550" in next(r.detail for r in report.results if r.status == "failed")  # type: ignore[operator]
+    # The next run does not ask the server again about the address it refused for good (a 5xx
+    # is permanent, RFC 5321 section 4.2.1), and still reports it as failed (exit 1).
+    asked = len(inbox.asked)
+    again = jobs.send_digest(settings, digest)
+    assert {r.recipient: r.status for r in again.results}["gone@example.org"] == "failed"
+    assert "refused for good" in (again.results[0].detail or "") and again.undelivered == 1
+    assert "gone@example.org" not in inbox.asked[asked:]
 
 
 def test_smtp_down_leaves_the_digest_pending_then_sends(tmp_path: Path, sample_db: Path) -> None:
@@ -372,7 +381,8 @@ def test_email_html_fits_the_screen_in_chromium(
 def test_a_crash_after_the_server_accepted_is_not_resent(
     tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
 ) -> None:
-    """E4: the row is left "sending" (server accepted, commit lost): no automatic resend."""
+    """E4: the row is left "sending" (server accepted, commit lost): no automatic resend, and the
+    re-run says the delivery is in doubt (exit 1), not "already_sent"."""
     from pipeline.deliver import message_id
     from pipeline.store.digests import claim_delivery
 
@@ -384,6 +394,7 @@ def test_a_crash_after_the_server_accepted_is_not_resent(
     assert claim_delivery(engine, digest.id, "analyst@example.org", mid, NOW, force=False)
     engine.dispose()  # ... and the process dies before marking it sent
     report = jobs.send_digest(settings, digest)
-    assert report.count("already_sent") == 1 and inbox.messages == []
+    assert report.count("in_doubt") == 1 and inbox.messages == [] and report.undelivered == 1
+    assert "interrupted" in (report.results[0].detail or "")
     assert jobs.send_digest(settings, digest, force=True).count("sent") == 1
     assert len(inbox.messages) == 1

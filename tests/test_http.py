@@ -56,6 +56,8 @@ def client_for(settings: Settings) -> HttpClient:
         "fe80::1",
         "2002:7f00:1::1",
         "::",
+        "192.0.0.8",  # IETF protocol assignments (IANA IPv4 special-purpose registry)
+        "fec0::1",  # deprecated site-local (RFC 3879)
     ],
 )
 def test_forbidden_addresses_have_a_reason(address: str) -> None:
@@ -324,6 +326,19 @@ def test_robots_5xx_means_no_page_fetch(settings: Settings, server: LoopbackServ
     with client_for(settings) as client, pytest.raises((RobotsUnavailable, HostDeferred)):
         client.fetch(server.url("/news/a"), purpose="page")
     assert server.hits("/news/a") == []
+
+
+def test_a_page_on_a_refused_address_is_refused_for_good(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """The guard refuses robots.txt and the page alike: blocked_address (not retried), not the
+    transient robots_unavailable that made ingest ask again every run."""
+    server.add("/news/a", "<html><body>hi</body></html>", content_type="text/html")
+    settings = make_settings(tmp_path, http={"allow_private_networks": False})
+    with client_for(settings) as client, pytest.raises(BlockedAddress) as caught:
+        client.fetch(server.url("/news/a"), purpose="page")
+    assert caught.value.kind == "blocked_address" and not caught.value.retryable
+    assert server.hits("/news/a") == [] and server.hits("/robots.txt") == []
 
 
 def test_robots_404_means_everything_allowed(settings: Settings, server: LoopbackServer) -> None:

@@ -22,6 +22,12 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+# Special-purpose blocks Python's ipaddress reports as global (IANA special-purpose registries,
+# iana.org/assignments/iana-ipv4-special-registry and iana-ipv6-special-registry): the IETF
+# protocol assignments 192.0.0.0/24 (ipaddress excepts 192.0.0.9/32 and 192.0.0.10/32 as
+# "globally reachable"; neither is a news site) and the deprecated IPv6 site-local fec0::/10
+# (RFC 3879), which some networks still route internally.
+_SPECIAL = (ipaddress.ip_network("192.0.0.0/24"), ipaddress.ip_network("fec0::/10"))
 _NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
 
 
@@ -48,6 +54,7 @@ def forbidden_reason(ip: IPAddress) -> str | None:
         (isinstance(ip, ipaddress.IPv4Address) and ip in _CGNAT, "shared address space (CGNAT)"),
         (ip.is_private, "private"),
         (ip.is_reserved, "reserved"),
+        (any(ip.version == net.version and ip in net for net in _SPECIAL), "special-purpose"),
         (not ip.is_global, "not globally routable"),
     )
     for hit, reason in checks:

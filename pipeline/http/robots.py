@@ -4,7 +4,9 @@ protego implements the longest-match rule, ``*`` and ``$`` wildcards and Allow/D
 precedence that the standard library's ``urllib.robotparser`` gets wrong. Policy for the file
 itself: 2xx is parsed; 4xx means no restrictions; 5xx, timeouts, refused connections and files
 over the robots size cap mean "unavailable": no page from that host is fetched until the entry
-expires (short, so the next run tries again). Entries are cached per origin.
+expires (short, so the next run tries again). An origin the fetch refuses for good (the SSRF
+guard's ``BlockedAddress``) refuses its pages with the same error, which is not retried.
+Entries are cached per origin.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class _Entry:
     parser: Protego | None
     reason: str | None
     expires: float
+    refusal: FetchError | None = None  # a permanent refusal of the origin itself (the SSRF guard)
 
 
 class RobotsCache:
@@ -53,6 +56,8 @@ class RobotsCache:
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
         entry = self._entry(origin)
+        if entry.refusal is not None:  # no page of a refused origin can be fetched either
+            raise type(entry.refusal)(entry.refusal.message, item=url)
         if entry.parser is None:
             if entry.reason:
                 raise RobotsUnavailable(f"robots.txt unavailable: {entry.reason}", item=url)
@@ -75,6 +80,8 @@ class RobotsCache:
         try:
             result = self._fetch(f"{origin}/robots.txt")
         except FetchError as exc:
+            if not exc.retryable:  # e.g. BlockedAddress: asking again will not change it
+                return _Entry(None, f"{exc.kind}: {exc.message}", now + self._ttl, exc)
             return _Entry(None, f"{exc.kind}: {exc.message}", now + min(self._ttl, UNAVAILABLE_TTL))
         if 200 <= result.status < 300:
             text = result.body.decode("utf-8", errors="replace")

@@ -30,6 +30,7 @@ from pipeline.jobs.runs import utc_now
 from pipeline.records import DeliveryStatus, Record
 from pipeline.store import open_store
 from pipeline.store.digests import (
+    DeliveryClaim,
     all_digests,
     claim_delivery,
     digest_record,
@@ -132,8 +133,11 @@ class DeliveryReport(Record):
 
     @property
     def undelivered(self) -> int:
-        """Recipients whose copy was refused or deferred (the run should say it failed)."""
-        return self.count(DeliveryStatus.FAILED) + self.count(DeliveryStatus.PENDING)
+        """Recipients whose copy was refused, deferred or is in doubt (the run failed)."""
+        return sum(
+            self.count(s)
+            for s in (DeliveryStatus.FAILED, DeliveryStatus.PENDING, DeliveryStatus.IN_DOUBT)
+        )
 
 
 def send_digest(
@@ -202,14 +206,11 @@ class _Mailing:
                 path=str(path),
                 detail="no SMTP host configured: written as .eml",
             )
-        if not claim_delivery(
+        claim = claim_delivery(
             self.engine, self.digest.id, address, mid, self.clock(), force=self.force
-        ):
-            return DeliveryResult(
-                recipient=address,
-                status=DeliveryStatus.ALREADY_SENT,
-                detail="sent (or being sent) already; --force resends",
-            )
+        )
+        if not claim:
+            return _unclaimed(address, claim)
         try:
             send_message(smtp, message, address, sleep=self.sleep)
         except (MailRejected, MailDeferred) as exc:
@@ -220,6 +221,29 @@ class _Mailing:
             return DeliveryResult(recipient=address, status=status, detail=str(exc))
         finish_delivery(self.engine, self.digest.id, address, DeliveryStatus.SENT, self.clock())
         return DeliveryResult(recipient=address, status=DeliveryStatus.SENT)
+
+
+def _unclaimed(address: str, claim: DeliveryClaim) -> DeliveryResult:
+    """What to report for a recipient this run may not send to, by the row's status."""
+    if claim.status == DeliveryStatus.SENT:
+        return DeliveryResult(
+            recipient=address,
+            status=DeliveryStatus.ALREADY_SENT,
+            detail="sent already; --force resends",
+        )
+    if claim.status == DeliveryStatus.FAILED:
+        return DeliveryResult(
+            recipient=address,
+            status=DeliveryStatus.FAILED,
+            detail=f"refused for good on an earlier run ({claim.last_error}); not tried again "
+            "until the address is fixed or --force",
+        )
+    return DeliveryResult(
+        recipient=address,
+        status=DeliveryStatus.IN_DOUBT,
+        detail="an earlier send was interrupted after it started: the server may or may not "
+        "have accepted it; check with the recipient, then --force resends",
+    )
 
 
 def load_digest(settings: Settings, digest_id: str) -> Digest:

@@ -1,13 +1,16 @@
 """Store functions for digests and deliveries.
 
 Deliveries are exactly-once: a row per (digest, recipient) is created, then *claimed* with a
-compare-and-set update (pending/failed -> sending) that only one sender can win; it becomes
-"sent" only after the server accepted the message. A crash between acceptance and the commit
-leaves "sending": it is not resent automatically (``--force`` resends on purpose).
+compare-and-set update (pending -> sending) that only one sender can win; it becomes "sent" only
+after the server accepted the message. A recipient the server refused for good (5xx) stays
+"failed" and is not tried again every run. A crash between claim and commit leaves "sending":
+it is not resent automatically (the server may have accepted it) but reported as in doubt;
+``--force`` resends on purpose.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -158,13 +161,29 @@ def all_digests(engine: Engine) -> list[dict[str, Any]]:
         return [r for (r,) in conn.execute(select(DigestRow.record).order_by(DigestRow.id.desc()))]
 
 
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """The outcome of ``claim_delivery``: whether this sender won the right to send, and the
+    row's status (and last error) as it stood when it did not. True when claimed."""
+
+    claimed: bool
+    status: DeliveryStatus
+    last_error: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.claimed
+
+
 def claim_delivery(
     engine: Engine, digest_id: str, recipient: str, message_id: str, now: datetime, *, force: bool
-) -> bool:
-    """Atomically take the right to send ``digest_id`` to ``recipient``. False if someone else
-    has it or it was sent already (unless ``force``)."""
-    retryable = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
-    allowed = (*retryable, DeliveryStatus.SENT, DeliveryStatus.SENDING) if force else retryable
+) -> DeliveryClaim:
+    """Atomically take the right to send ``digest_id`` to ``recipient``. Only a pending row
+    (new, or deferred by the server) is claimed; ``force`` also takes failed, sent and sending
+    ones. When the claim fails, the row's status says why: sent, failed (refused for good: not
+    retried every run) or sending (a send that never finished: in doubt)."""
+    retryable: tuple[DeliveryStatus, ...] = (DeliveryStatus.PENDING,)
+    everything = (*retryable, DeliveryStatus.FAILED, DeliveryStatus.SENT, DeliveryStatus.SENDING)
+    allowed = everything if force else retryable
     with engine.begin() as conn:
         conn.execute(
             upsert_insert(conn, DeliveryRow)
@@ -178,18 +197,18 @@ def claim_delivery(
             )
             .on_conflict_do_nothing(index_elements=["digest_id", "recipient"])
         )
+        where = (DeliveryRow.digest_id == digest_id, DeliveryRow.recipient == recipient)
         claimed = conn.execute(
             update(DeliveryRow)
-            .where(
-                DeliveryRow.digest_id == digest_id,
-                DeliveryRow.recipient == recipient,
-                DeliveryRow.status.in_(allowed),
-            )
+            .where(*where, DeliveryRow.status.in_(allowed))
             .values(
                 status=DeliveryStatus.SENDING, attempts=DeliveryRow.attempts + 1, updated_at=now
             )
         )
-    return claimed.rowcount == 1
+        if claimed.rowcount == 1:
+            return DeliveryClaim(True, DeliveryStatus.SENDING)
+        row = conn.execute(select(DeliveryRow.status, DeliveryRow.last_error).where(*where)).one()
+    return DeliveryClaim(False, DeliveryStatus(row.status), row.last_error)
 
 
 def finish_delivery(

@@ -58,7 +58,7 @@ def test_dags_load_without_errors_and_quickly(airflow_home: Path) -> None:
     bag = load_dagbag()
     elapsed = time.monotonic() - started
     assert bag.import_errors == {}
-    assert set(bag.dags) == {"dyad_ingest", "dyad_digest", "dyad_backfill"}
+    assert set(bag.dags) == {"dyad_ingest", "dyad_digest", "dyad_backfill", "dyad_purge"}
     print(f"DagBag parse of {len(bag.dags)} DAGs: {elapsed:.2f} s")
     assert elapsed < 3
 
@@ -96,6 +96,7 @@ def test_dags_load_without_errors_and_quickly(airflow_home: Path) -> None:
             {"reingest", "redetect", "resummarize"},
             {("reingest", "redetect"), ("redetect", "resummarize")},
         ),
+        ("dyad_purge", {"purge"}, set()),
     ],
 )
 def test_dag_shape(

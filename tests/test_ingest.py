@@ -428,3 +428,85 @@ def test_ingest_detects_and_redetects_when_the_gazetteer_changes(
         conn.execute(text("update articles set gazetteer_version = 'older'"))
     assert jobs.detect_articles(engine).checked == 2
     engine.dispose()
+
+
+def test_two_concurrent_ingests_fetch_each_page_once(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Two ingests at once (two processes, or two Celery workers) share the pages: each pending
+    article is claimed in the store before its page is fetched, so no page is fetched and
+    extracted twice."""
+    import threading
+
+    settings = make_settings(tmp_path)
+    items = [{"title": f"T{i}", "link": server.url(f"/p{i}"), "guid": f"g{i}"} for i in range(4)]
+    publish(server, "/feed", items)
+    for i in range(4):
+        server.add(
+            f"/p{i}",
+            article_html(f"T{i}", STORY),
+            content_type="text/html; charset=utf-8",
+            delay=0.4,
+        )
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    jobs.plan_ingest(settings, feeds)  # the feed rows exist before both start
+    reports: list[jobs.IngestReport] = []
+    threads = [
+        threading.Thread(target=lambda: reports.append(jobs.run_ingest(settings, feeds)))
+        for _ in range(2)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [len(server.hits(f"/p{i}")) for i in range(4)] == [1, 1, 1, 1]
+    assert sum(r.articles.extracted for r in reports) == 4
+    assert rows(settings, "select count(*) from articles where status = 'extracted'") == [(4,)]
+
+
+def test_a_killed_ingest_is_closed_as_interrupted_by_the_next(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    from datetime import timedelta
+
+    settings = make_settings(tmp_path)
+    publish(server, "/feed", [])
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    killed = jobs.start_ingest(settings, lambda: NOW)  # ... and the process dies here
+    jobs.run_ingest(settings, feeds, clock=lambda: NOW + timedelta(hours=7))
+    status = dict(rows(settings, "select id, status from runs"))
+    assert status.pop(killed) == "interrupted" and set(status.values()) == {"success"}
+
+
+def test_purge_deletes_old_items_and_their_tombstones_keep_them_out(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    from datetime import timedelta
+
+    settings = make_settings(tmp_path)
+    old = [{"title": f"Old {i}", "link": server.url(f"/old{i}"), "guid": f"o{i}"} for i in range(3)]
+    for i in range(3):
+        page(server, f"/old{i}", f"Old {i}")
+    publish(server, "/feed", old)
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    ingest(settings, feeds)  # first seen at NOW
+    later = NOW + timedelta(days=40)
+    purged = jobs.purge(settings, 30, clock=lambda: later)
+    assert purged["articles"] == 3 and purged["entries"] == 3 and purged["tombstones"] == 6
+    assert counts(settings) == {"feeds": 1, "articles": 0, "entries": 0}
+    # The feed still lists the old items (under a new GUID too) and adds a new one.
+    new = {"title": "New", "link": server.url("/new"), "guid": "n1"}
+    page(server, "/new", "New")
+    renamed = {**old[0], "guid": "o0-republished"}
+    publish(server, "/feed", [*old, renamed, new])
+    report = jobs.run_ingest(settings, feeds, clock=lambda: later)
+    assert report.entry_counts()["new"] == 1
+    assert rows(settings, "select title from articles") == [("New",)]
+    assert server.hits("/old0") and len(server.hits("/old0")) == 1  # never fetched again
+
+
+def test_purge_needs_a_period(tmp_path: Path) -> None:
+    from pipeline.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="nothing to purge"):
+        jobs.purge(make_settings(tmp_path))

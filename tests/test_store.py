@@ -181,9 +181,10 @@ def test_two_senders_never_both_claim_a_delivery(db_url: str) -> None:
 
     def sender() -> None:
         barrier.wait()
-        results.append(
-            claim_delivery(engine, "digest-2026-11-25", "a@example.org", "<m@x>", NOW, force=False)
+        claim = claim_delivery(
+            engine, "digest-2026-11-25", "a@example.org", "<m@x>", NOW, force=False
         )
+        results.append(claim.claimed)
 
     threads = [threading.Thread(target=sender) for _ in range(6)]
     for t in threads:

@@ -1,12 +1,12 @@
 """``dyad``: the command line, thin over ``pipeline.jobs``.
 
-``app`` holds the Typer application, the global options and the settings; the commands live in
-``ingest`` (ingest, summarize, run), ``digest`` (digest, send) and ``inspect`` (status,
-extract, detect, feeds); ``report`` prints what the jobs return. They are registered here, in
-the order ``dyad --help`` lists them.
+``app`` holds the Typer application, the global options, the settings and the db and sample
+commands; the others live in ``ingest`` (ingest, summarize, run), ``digest`` (digest, send),
+``inspect`` (status, extract, detect, feeds) and ``maintain`` (purge); ``report`` prints what
+the jobs return. They are registered here, in the order ``dyad --help`` lists them.
 """
 
-from pipeline.cli import digest, ingest, inspect
+from pipeline.cli import digest, ingest, inspect, maintain
 from pipeline.cli.app import app, feeds_app
 
 for command in (
@@ -18,6 +18,7 @@ for command in (
     digest.send,
     inspect.extract,
     inspect.detect,
+    maintain.purge,
 ):
     app.command()(command)
 feeds_app.command("list")(inspect.feeds_list)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     replay_path: Path | None = Field(None, description="answer every fetch from this WARC")
     record_path: Path | None = Field(None, description="write every HTTP exchange to this WARC")
     sample_dir: Path = Field(SAMPLE_DIR, description="the bundled offline sample's sources")
+    retention_days: int = Field(
+        0, ge=0, description="dyad purge deletes what is older (tombstones kept); 0 keeps all"
+    )
     http: HttpSettings = Field(default_factory=HttpSettings)
     feeds: FeedSettings = Field(default_factory=FeedSettings)
     extract: ExtractSettings = Field(default_factory=ExtractSettings)

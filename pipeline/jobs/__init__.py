@@ -34,7 +34,7 @@ from pipeline.jobs.inspect import (
     feed_health,
     store_status,
 )
-from pipeline.jobs.maintain import build_sample, export_opml, import_opml, upgrade_store
+from pipeline.jobs.maintain import build_sample, export_opml, import_opml, purge, upgrade_store
 from pipeline.jobs.runs import record_task_failure, utc_now
 from pipeline.jobs.stories import (
     ClusterReport,
@@ -70,6 +70,7 @@ __all__ = [
     "ingest_shard",
     "load_digest",
     "plan_ingest",
+    "purge",
     "record_task_failure",
     "reset_detection",
     "run_ingest",

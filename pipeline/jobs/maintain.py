@@ -1,12 +1,15 @@
 """Keeping Dyad's inputs and store in shape: the feed list's OPML import and export, the
-database schema, and the bundled offline sample."""
+database schema, the retention purge, and the bundled offline sample."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pipeline.config import Settings
-from pipeline.errors import DyadError
+from pipeline.errors import ConfigError, DyadError
+from pipeline.jobs.runs import utc_now
 
 
 def import_opml(settings: Settings, opml: Path, feeds_file: Path | None = None) -> tuple[int, int]:
@@ -55,3 +58,22 @@ def build_sample(settings: Settings, output: Path | None = None) -> tuple[Path, 
 
     path = build(settings.sample_dir, output or settings.data_dir / "sample" / "sample.warc.gz")
     return path, path.parent / "feeds.yaml"
+
+
+def purge(
+    settings: Settings,
+    older_than_days: int | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> dict[str, int]:
+    """Delete what is older than ``older_than_days`` (default ``retention_days``), keeping
+    tombstones so purged items never return; returns the rows deleted by kind. Raises
+    ``ConfigError`` when neither gives a number of days above 0."""
+    from pipeline.store import open_store
+    from pipeline.store.retention import purge_before
+
+    days = older_than_days if older_than_days is not None else settings.retention_days
+    if days <= 0:
+        raise ConfigError("nothing to purge: give --older-than DAYS or set retention_days above 0")
+    now = clock()
+    with open_store(settings) as engine:
+        return purge_before(engine, now - timedelta(days=days), now)

@@ -33,6 +33,7 @@ from pipeline.records import (
 )
 from pipeline.store.articles import (
     PendingArticle,
+    claim_article,
     pending_articles,
     save_article_failure,
     save_extraction,
@@ -176,7 +177,7 @@ def _store_feed(
     started: float,
 ) -> FeedReport:
     """Store a fetched feed's entries, then its validators; report what was new."""
-    outcomes = {"new": 0, "updated": 0, "duplicate": 0}
+    outcomes = {"new": 0, "updated": 0, "duplicate": 0, "purged": 0}
     store_failures = 0
     for entry in parsed.entries:
         try:
@@ -203,7 +204,7 @@ def _store_feed(
         entries_seen=len(parsed.entries),
         entries_new=outcomes["new"],
         entries_updated=outcomes["updated"],
-        entries_duplicate=outcomes["duplicate"],
+        entries_duplicate=outcomes["duplicate"] + outcomes["purged"],
         entries_skipped=parsed.skipped,
         warnings=tuple(warnings),
     )
@@ -226,9 +227,15 @@ def extract_pending(ctx: ShardContext, feed_ids: Sequence[int]) -> ArticleCounts
     )
 
 
+ARTICLE_LEASE = timedelta(minutes=15)
+"""How long a claimed article is left to this run (fetch + extraction take far less)."""
+
+
 def _process_article(ctx: ShardContext, article: PendingArticle) -> str:
     s = ctx.settings
     try:
+        if not claim_article(ctx.engine, article.id, ctx.clock(), ARTICLE_LEASE):
+            return ArticleStatus.PENDING  # another ingest has it now
         try:
             result = ctx.client.fetch(article.url, purpose="page")
             page = ctx.pool.extract(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
@@ -18,12 +18,13 @@ from sqlalchemy import Connection, Engine, select, update
 from pipeline.errors import DyadError
 from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEntry
 from pipeline.store.db import upsert_insert
+from pipeline.store.retention import article_tombstone, entry_tombstone, is_tombstoned
 from pipeline.store.tables import ArticleRow, EntryRow, FeedRow
 
 
 @dataclass(frozen=True)
 class EntryOutcome:
-    outcome: str  # "new" | "updated" | "duplicate"
+    outcome: str  # "new" | "updated" | "duplicate" | "purged"
     article_id: int
 
 
@@ -43,11 +44,15 @@ def _feed_text(entry: FeedEntry) -> tuple[str, str]:
 def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -> EntryOutcome:
     """Upsert one feed entry and its article in one transaction; say whether it was new.
 
-    "new": a story not seen before; "duplicate": seen before (same item again, or the same
+    "purged": deleted by a retention purge, never stored again; "new": a story not seen before;
+    "duplicate": seen before (same item again, or the same
     article under another GUID or in another feed, now linked to this feed too); "updated":
     the item's text changed, so its page is fetched again.
     """
     with engine.begin() as conn:
+        purged = (article_tombstone(article_key(entry)), entry_tombstone(feed_id, entry.entry_key))
+        if is_tombstoned(conn, purged):
+            return EntryOutcome("purged", 0)
         article_id, article_new = _upsert_article(conn, entry, now)
         existing = conn.execute(
             select(EntryRow.id, EntryRow.content_hash).where(
@@ -180,6 +185,24 @@ def pending_articles(
     )
     with engine.connect() as conn:
         return [PendingArticle(r.id, r.url, r.attempts) for r in conn.execute(stmt)]
+
+
+def claim_article(engine: Engine, article_id: int, now: datetime, lease: timedelta) -> bool:
+    """Take a pending article for this run: its retry time moves ``lease`` ahead, so a
+    concurrent ingest (another process or Celery worker) skips it instead of fetching and
+    extracting the page a second time. False when another run holds it or it is no longer
+    pending. Saving the extraction or the failure sets the retry time anew."""
+    with engine.begin() as conn:
+        claimed = conn.execute(
+            update(ArticleRow)
+            .where(
+                ArticleRow.id == article_id,
+                ArticleRow.status == ArticleStatus.PENDING,
+                (ArticleRow.next_attempt_after.is_(None)) | (ArticleRow.next_attempt_after <= now),
+            )
+            .values(next_attempt_after=now + lease)
+        )
+    return claimed.rowcount == 1
 
 
 def save_extraction(

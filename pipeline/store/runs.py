@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
@@ -12,11 +12,30 @@ from pipeline.errors import DyadError
 from pipeline.store.db import upsert_insert
 from pipeline.store.tables import ArticleRow, EntryRow, FailureRow, FeedRow, RunRow
 
+STALE_RUN = timedelta(hours=6)
+"""A run still "running" this long after it started was killed (ingests take minutes): the next
+run of its kind marks it "interrupted"."""
+
 
 def start_run(engine: Engine, kind: str, now: datetime, run_id: str | None = None) -> str:
-    """Create (or reuse, for a retried Airflow task) a run row; return its id."""
+    """Create (or reuse, for a retried Airflow task) a run row; return its id. Runs of the same
+    kind left "running" for longer than ``STALE_RUN`` are closed as "interrupted" first."""
     run_id = run_id or f"{kind}-{now:%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
+        conn.execute(
+            update(RunRow)
+            .where(
+                RunRow.kind == kind,
+                RunRow.status == "running",
+                RunRow.started_at < now - STALE_RUN,
+                RunRow.id != run_id,
+            )
+            .values(
+                status="interrupted",
+                finished_at=now,
+                report={"error": f"still running {STALE_RUN} after it started: it was killed"},
+            )
+        )
         conn.execute(
             upsert_insert(conn, RunRow)
             .values(id=run_id, kind=kind, started_at=now, status="running")

@@ -298,3 +298,13 @@ class LLMEndpointRow(Base):
     shape: Mapped[dict[str, Any]]
     reason: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+class TombstoneRow(Base):
+    """What a retention purge deleted, kept so it never comes back: an article's canonical URL
+    (``article <url>``) or a feed entry (``entry <feed id> <entry key>``)."""
+
+    __tablename__ = "tombstones"
+
+    key: Mapped[str] = mapped_column(String(2200), primary_key=True)
+    purged_at: Mapped[datetime]

@@ -268,6 +268,44 @@ def test_429_with_retry_after_defers_only_that_host(
     assert len(server.requests) == 1
 
 
+def test_two_clients_sharing_the_store_keep_one_spacing_and_one_retry_after(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    """Two ingests (two processes or Celery workers: separate clients, separate gates) share
+    the per-host spacing and Retry-After through the store, not only within one process."""
+    from pipeline.store.db import open_engine
+    from pipeline.store.hosts import StoreSchedule
+
+    for i in range(6):
+        server.add(f"/f{i}", "<rss/>", content_type="application/rss+xml")
+    settings = make_settings(tmp_path, http={"per_host_concurrency": 4, "per_host_delay": 0.25})
+    engine = open_engine(settings.effective_database_url)
+    clients = [client_for(settings), client_for(settings)]
+    for client in clients:
+        client.gate.shared = StoreSchedule(engine)
+    threads = [
+        threading.Thread(target=clients[i % 2].fetch, args=(server.url(f"/f{i}"),))
+        for i in range(6)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    starts = sorted(r.at for r in server.requests)
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= 0.2
+    # A Retry-After one client receives holds the other back too.
+    server.add("/busy", "slow down", status=429, headers={"Retry-After": "3600"})
+    with pytest.raises(HostDeferred):
+        clients[0].fetch(server.url("/busy"))
+    asked = len(server.requests)
+    with pytest.raises(HostDeferred):
+        clients[1].fetch(server.url("/f0"))
+    assert len(server.requests) == asked  # not contacted
+    for client in clients:
+        client.close()
+    engine.dispose()
+
+
 def test_retry_after_parsing_and_clamping() -> None:
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
     assert parse_retry_after("120", now, 60, 86400) == 120

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from pipeline.config import HttpSettings
 from pipeline.errors import (
@@ -83,13 +83,33 @@ class _HostState:
     in_flight: int = 0
 
 
+class SharedSchedule(Protocol):
+    """Per-host request times shared by every process that fetches (the store implements it):
+    concurrent ingests and Celery workers keep one spacing and one Retry-After per host."""
+
+    def reserve(self, host: str, delay: float, now: float) -> float:
+        """Book the host's next start (``delay`` after the previous one, ``now`` at the
+        earliest; epoch seconds) and return it."""
+        ...
+
+    def defer(self, host: str, until: datetime) -> None:
+        """Remember that ``host`` asked not to be called before ``until``."""
+        ...
+
+    def deferred_until(self, host: str, now: datetime) -> datetime | None:
+        """The shared "not before" time of ``host``, if it is still in the future."""
+        ...
+
+
 class HostGate:
     """Per-host politeness: at most ``concurrency`` requests at once, ``delay`` between starts,
-    and a "not before" time set by Retry-After."""
+    and a "not before" time set by Retry-After. With a ``shared`` schedule the spacing and the
+    deferrals hold across processes too (the concurrency limit stays per process)."""
 
     def __init__(self, concurrency: int, delay: float) -> None:
         self.concurrency = concurrency
         self.delay = delay
+        self.shared: SharedSchedule | None = None
         self._hosts: dict[str, _HostState] = {}
         self._lock = threading.Lock()
 
@@ -106,7 +126,12 @@ class HostGate:
         """Hold one of the host's request slots, waiting for its spacing first."""
         state = self._state(host)
         with state.semaphore:
-            if spaced and self.delay > 0:
+            if spaced and self.delay > 0 and self.shared is not None:
+                now = time.time()
+                start = self.shared.reserve(host, self.delay, now)
+                if start > now:
+                    time.sleep(start - now)
+            elif spaced and self.delay > 0:
                 with state.lock:
                     now = time.monotonic()
                     start = max(now, state.next_start)
@@ -117,6 +142,8 @@ class HostGate:
 
     def defer(self, host: str, until: datetime) -> None:
         """Refuse requests to ``host`` until ``until`` (keeps the later of two deferrals)."""
+        if self.shared is not None:
+            self.shared.defer(host, until)
         state = self._state(host)
         with state.lock:
             if state.not_before is None or until > state.not_before:
@@ -124,6 +151,10 @@ class HostGate:
 
     def deferred_until(self, host: str, now: datetime) -> datetime | None:
         """The time before which ``host`` must not be asked, if it is still in the future."""
+        if self.shared is not None:
+            shared = self.shared.deferred_until(host, now)
+            if shared is not None:
+                return shared
         state = self._state(host)
         with state.lock:
             if state.not_before is not None and state.not_before > now:

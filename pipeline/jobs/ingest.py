@@ -37,6 +37,7 @@ from pipeline.records import (
 )
 from pipeline.store import open_store
 from pipeline.store.feeds import load_feeds, sync_feeds
+from pipeline.store.hosts import StoreSchedule
 from pipeline.store.runs import finish_run, start_run
 
 
@@ -76,6 +77,7 @@ def ingest_shard(
     stage_seconds: dict[str, float] = {}
     try:
         with open_store(settings) as engine, ExtractorPool(settings.extract) as pool:
+            http.gate.shared = StoreSchedule(engine)  # polite across processes too
             ctx = ShardContext(settings, engine, http, pool, run_id, clock, progress)
             started = time.monotonic()
             feeds = load_feeds(engine, shard.feed_urls)
@@ -95,6 +97,7 @@ def ingest_shard(
                 detection = detect_articles(engine, [f.id for f in feeds], settings=settings)
                 stage_seconds["detect"] = round(time.monotonic() - started, 3)
     finally:
+        http.gate.shared = None
         if own_client:
             http.close()
     return ShardReport(

@@ -308,3 +308,13 @@ class TombstoneRow(Base):
 
     key: Mapped[str] = mapped_column(String(2200), primary_key=True)
     purged_at: Mapped[datetime]
+
+
+class HostScheduleRow(Base):
+    """Per-host request spacing and Retry-After shared by every fetching process."""
+
+    __tablename__ = "host_schedule"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_start: Mapped[float] = mapped_column(Float, default=0.0)  # epoch seconds
+    not_before: Mapped[datetime | None]

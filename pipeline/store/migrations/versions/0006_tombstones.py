@@ -1,4 +1,5 @@
-"""tombstones: what a retention purge deleted, so it is never ingested again
+"""tombstones and host schedule: what a retention purge deleted, so it is never ingested
+again; per-host request spacing shared by every fetching process
 
 Revision ID: 0006
 Revises: 0005
@@ -25,7 +26,15 @@ def upgrade() -> None:
         sa.Column("purged_at", pipeline.store.tables.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_tombstones")),
     )
+    op.create_table(
+        "host_schedule",
+        sa.Column("host", sa.String(length=255), nullable=False),
+        sa.Column("next_start", sa.Float(), nullable=False),
+        sa.Column("not_before", pipeline.store.tables.UTCDateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("host", name=op.f("pk_host_schedule")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("host_schedule")
     op.drop_table("tombstones")

@@ -83,6 +83,7 @@ bench: $(SYNCED) ## print ingest and detection figures (throughput, memory, qual
 	$(VENV)/bin/python bench/bench_ingest.py
 	$(VENV)/bin/python bench/bench_detect.py
 	$(VENV)/bin/python bench/bench_summarize.py
+	$(VENV)/bin/python bench/bench_extract.py
 
 train-detect: $(SYNCED) ## retrain the detection model from tests/data/real_news.jsonl (writes pipeline/data/detect_model.json)
 	$(VENV)/bin/python scripts/train_detect.py

@@ -134,3 +134,43 @@ def test_wall_clock_limit_kills_a_slow_extraction_and_the_pool_goes_on() -> None
     with ExtractorPool(ExtractSettings(workers=1, wall_seconds=10)) as fresh:
         small = article_html("T", PARAGRAPHS).encode()
         assert "Athens" in fresh.extract(small, "text/html", "https://x.example/s").text
+
+
+HIDDEN_STYLE = (
+    "<style>.promo-x{display:none} #note-y{visibility:hidden}"
+    " @media screen{.wrapped-z{display:none}}</style>"
+)
+HIDDEN_PARAGRAPHS = {
+    "zanzibarone": '<span style="color:#fff;background-color:#ffffff">zanzibarone white on white</span>',
+    "zanzibartwo": '<span style="font-size:1px">zanzibartwo tiny font</span>',
+    "zanzibarthree": '<span style="position:absolute;left:-9999px">zanzibarthree off screen</span>',
+    "zanzibarfour": '<span style="text-indent:-9999px">zanzibarfour indented away</span>',
+    "zanzibarfive": '<span style="opacity:0">zanzibarfive transparent</span>',
+    "zanzibarsix": '<span style="display:none">zanzibarsix not displayed</span>',
+    "zanzibarseven": '<span style="visibility:hidden">zanzibarseven invisible</span>',
+    "zanzibareight": '<span class="sr-only">zanzibareight screen reader only</span>',
+    "zanzibarnine": '<span class="visually-hidden">zanzibarnine visually hidden</span>',
+    "zanzibarten": '<span class="screen-reader-text">zanzibarten screen reader text</span>',
+    "zanzibareleven": '<span class="promo-x">zanzibareleven hidden by the page class rule</span>',
+    "zanzibartwelve": '<span id="note-y">zanzibartwelve hidden by the page id rule</span>',
+    "zanzibarthirteen": '<span class="wrapped-z">zanzibarthirteen hidden inside @media screen</span>',
+    "zanzibarfourteen": '<span style="color:white">zanzibarfourteen white on the white page</span>',
+}
+
+
+def test_text_hidden_by_css_never_reaches_the_text(pool: ExtractorPool) -> None:
+    """Each way a page hides text from readers, one paragraph each; the visible text stays."""
+    visible = [
+        PARAGRAPHS[0],
+        '<span style="font-size:0"><span style="font-size:16px">Inline-block layouts reset'
+        " the font size, and this sentence about the Aegean talks stays visible.</span></span>",
+        *PARAGRAPHS[1:],
+    ]
+    paragraphs = [*visible[:2], *HIDDEN_PARAGRAPHS.values(), *visible[2:]]
+    html = article_html("Athens and Ankara resume talks", paragraphs, extra_head=HIDDEN_STYLE)
+    page = pool.extract(html.encode(), "text/html; charset=utf-8", "https://x.example/hidden")
+    leaked = [marker for marker in HIDDEN_PARAGRAPHS if marker in page.text]
+    assert leaked == []
+    for sentence in PARAGRAPHS:
+        assert sentence in page.text
+    assert "this sentence about the Aegean talks stays visible" in page.text

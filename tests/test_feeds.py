@@ -342,3 +342,24 @@ def test_opml_external_entity_rejected(server: LoopbackServer) -> None:
     with pytest.raises(OPMLError):
         parse_opml(doc.encode())
     assert server.requests == []
+
+
+def test_text_hidden_in_summary_html_is_judged_before_sanitising() -> None:
+    """feedparser's sanitiser strips aria-hidden, visibility:hidden and <template> and keeps
+    their text; Dyad judges the raw HTML, so none of it is stored."""
+    summary = (
+        "<style>.promo-x{display:none}</style>"
+        "<p>Visible talks in Ankara.</p>"
+        '<p aria-hidden="true">quokkaone aria hidden</p>'
+        '<p style="visibility:hidden">quokkatwo visibility hidden</p>'
+        "<template><p>quokkathree in a template</p></template>"
+        '<p class="promo-x">quokkafour hidden by the feed\'s style class</p>'
+    )
+    escaped = summary.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    feed = parse(rss([{"title": "T", "link": "https://n.example/a", "description": escaped}]))
+    (entry,) = feed.entries  # type: ignore[attr-defined]
+    assert "Visible talks in Ankara." in entry.summary
+    assert [
+        m for m in ("quokkaone", "quokkatwo", "quokkathree", "quokkafour") if m in entry.summary
+    ] == []
+    assert "promo-x" not in entry.summary and "display" not in entry.summary

@@ -180,7 +180,10 @@ def parse_feed(
     parsed = feedparser.parse(
         io.BytesIO(cleaned),
         response_headers=response_headers,
-        sanitize_html=True,
+        # Off: feedparser's sanitiser strips aria-hidden, visibility:hidden and <template> but
+        # keeps their text; html_to_text judges visibility on the raw HTML and keeps only text
+        # (no tag, attribute, script or style survives it).
+        sanitize_html=False,
         resolve_relative_uris=True,
     )
     entries = list(parsed.get("entries", []))

@@ -3,6 +3,7 @@
 Feed titles and summaries arrive with NULs, ANSI escapes, bidi overrides, zero-width characters
 and HTML (hidden spans, comments, scripts). Everything Dyad stores, logs, sends to an LLM or puts
 in an email passes through ``clean_text`` (and ``html_to_text`` when it may hold markup).
+What counts as hidden from a reader is decided in ``visibility``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import re
 
 import lxml.etree
 import lxml.html
+
+from pipeline.textclean.visibility import apply_page_styles, blank_own_text, hidden_parts
 
 # ANSI CSI/OSC escape sequences, then the remaining C0/C1 controls (tab and newline are kept),
 # bidi embedding/override/isolate controls, zero-width characters and BOMs.
@@ -22,7 +25,6 @@ _CONTROLS = re.compile(
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)*")
-_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0", re.I)
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
 _BLOCK_TAGS = frozenset(
     [
@@ -77,16 +79,14 @@ def clean_text(
     return text
 
 
-def is_hidden(element: lxml.html.HtmlElement) -> bool:
-    """True when a reader would not see ``element`` (hidden attribute, aria-hidden, CSS)."""
-    attrib = element.attrib
-    if "hidden" in attrib or attrib.get("aria-hidden", "").lower() == "true":
-        return True
-    return bool(_HIDDEN_STYLE.search(attrib.get("style", "")))
-
-
 def drop_invisible(root: lxml.html.HtmlElement) -> int:
-    """Remove comments, scripts, styles and elements hidden from readers; return how many."""
+    """Remove comments, scripts, styles and elements hidden from readers; return how many.
+
+    Hidden is judged by ``visibility.hidden_parts`` from attributes and ``style`` attributes
+    (run ``apply_page_styles`` on the markup first so the page's own rules are among them).
+    Text that is unreadable but whose children may be visible (white on white, a 1px font,
+    ``visibility:hidden``) is blanked in place rather than removed.
+    """
     removed = 0
     for node in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         _drop(node)
@@ -94,11 +94,12 @@ def drop_invisible(root: lxml.html.HtmlElement) -> int:
     for node in list(root.iter(*_DROP_TAGS)):
         _drop(node)
         removed += 1
-    for node in list(root.iter()):
-        if isinstance(node.tag, str) and node.getparent() is not None and is_hidden(node):
-            _drop(node)
-            removed += 1
-    return removed
+    gone, muted = hidden_parts(root)
+    for node in muted:
+        blank_own_text(node)
+    for node in gone:
+        _drop(node)
+    return removed + len(gone) + len(muted)
 
 
 def _drop(node: lxml.etree._Element) -> None:
@@ -123,7 +124,7 @@ def html_to_text(markup: str | None, max_chars: int | None = None) -> str:
     if "<" not in markup and "&" not in markup:
         return clean_text(markup, max_chars)
     try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+        root = lxml.html.fragment_fromstring(apply_page_styles(markup), create_parent="div")
     except (lxml.etree.ParserError, ValueError):
         return clean_text(re.sub(r"<[^>]*>", " ", markup), max_chars)
     drop_invisible(root)

@@ -16,7 +16,8 @@ replies real servers give:
 - "empty-choices": 200 with ``choices: []``;
 - "html200": 200 with an HTML page (a wrong base URL that lands on a web site);
 - "401": OpenAI's answer to a wrong key (``invalid_api_key``);
-- "blank": schema-valid JSON with empty strings; "wrong-pair": actor and target outside the pair;
+- "blank": schema-valid JSON with empty strings; "wrong-pair": THREATEN, US -> CN, -9 whatever
+  the pair; "pair-reacts": one of the pair listed as a third party reacting;
 - "context-400": OpenAI's 400 ``context_length_exceeded`` (vLLM and llama-cpp-python send the same
   message, as the llama-cpp-python test saw).
 
@@ -232,7 +233,15 @@ class FakeLLM:
             summary.update(headline="", summary="", key_points=[""])
             content = json.dumps(summary)
         elif kind == "wrong-pair":
-            summary.update(actor_country="US", target_country="CN", event_type="THREATEN")
+            summary.update(
+                actor_country="US", target_country="CN", event_type="THREATEN", cooperation_score=-9
+            )
+            content = json.dumps(summary)
+        elif kind == "pair-reacts":
+            evidence = summary["summary"][:200]
+            summary["third_party_reactions"] = [
+                {"country": summary["actor_country"], "stance": "support", "evidence": evidence}
+            ]
             content = json.dumps(summary)
         elif kind == "prose":
             content = "Here is a summary: the two countries talked about many things."

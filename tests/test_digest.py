@@ -22,7 +22,7 @@ from sqlalchemy import text
 from pipeline import jobs
 from pipeline.config import Settings
 from pipeline.digest.model import DIGEST_SCHEMA_FILE, digest_json_schema, follows
-from pipeline.digest.render import render_markdown
+from pipeline.digest.render import render_markdown, render_text
 from pipeline.store.db import open_engine
 from tests.conftest import copy_store, make_settings
 
@@ -146,7 +146,7 @@ def test_hostile_text_and_links_are_escaped(tmp_path: Path, sample_db: Path) -> 
         record = json.loads(
             conn.execute(text("select record from summaries where story_id like 'IN-RU%'")).scalar()
         )
-        record["summary"]["headline"] = 'Talks <script>alert(1)</script> "><a href=x>'
+        record["summary"]["headline"] = 'Talks <script>alert(1)</script> "><a href=x> 1 < 2'
         record["summary"]["summary"] = (
             "See <img src=x onerror=alert(1)> [click](javascript:alert(1))"
         )
@@ -158,13 +158,95 @@ def test_hostile_text_and_links_are_escaped(tmp_path: Path, sample_db: Path) -> 
     engine.dispose()
     digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
     html = jobs.write_outputs(settings, digest, ["html"])["html"].read_text()
-    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
-    assert "<img src=x" not in html and "javascript:" not in html.split("<body", 1)[1].replace(
-        "[click](javascript:alert(1))", ""
-    )
-    assert 'href="javascript' not in html
+    body = html.split("<body", 1)[1]
+    assert "<script>" not in html and "alert(1)" not in body and "1 &lt; 2" in body  # escaped
+    assert "<img src=x" not in html and "javascript:" not in body
+    assert 'href="javascript' not in html and "href=x" not in html
     markdown = render_markdown(digest)
-    assert "<script>" not in markdown and "\\[click\\]" in markdown
+    assert "<script>" not in markdown and "click" in markdown and "javascript:" not in markdown
+
+
+def stored_record(settings: Settings, dyad: str) -> dict[str, Any]:
+    engine = open_engine(settings.effective_database_url)
+    with engine.connect() as conn:
+        record = conn.execute(
+            text("select record from summaries where story_id like :d"), {"d": f"{dyad}%"}
+        ).scalar()
+    engine.dispose()
+    return json.loads(record) if isinstance(record, str) else dict(record)
+
+
+def store_record(settings: Settings, dyad: str, record: dict[str, Any]) -> None:
+    engine = open_engine(settings.effective_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text("update summaries set record = :r where story_id like :d"),
+            {"r": json.dumps(record), "d": f"{dyad}%"},
+        )
+    engine.dispose()
+
+
+EVIL = '<a href="http://evil.example">this</a>'
+
+
+def test_an_unverified_summary_is_mailed_and_written_as_plain_text(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    """Issue 13, item 7: a model's markup and links never reach the text/plain part or the
+    Markdown, whatever the summary's status (here unverified, stored by an older version)."""
+    inbox, port = smtp
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": "analyst@example.org"}])
+    record = stored_record(settings, "IN-RU")
+    record["status"], record["grounding_problems"] = "unverified", ["summary contains a link"]
+    record["summary"]["headline"] = "India and Russia <b>sign</b> an energy accord"
+    record["summary"]["summary"] = f"India and Russia signed an accord. See {EVIL} now."
+    record["summary"]["key_points"] = [
+        "Details at [the ministry](http://evil.example/x) and www.evil.example today.",
+        "&lt;a href=&quot;http://evil.example&quot;&gt;encoded&lt;/a&gt; markup too.",
+    ]
+    store_record(settings, "IN-RU", record)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    assert jobs.send_digest(settings, digest).count("sent") == 1
+    message = email.message_from_bytes(inbox.messages[0][1], policy=policy.default)
+    plain = message.get_body(("plain",)).get_content()
+    markdown = jobs.write_outputs(settings, digest, ["md"])["md"].read_text()
+    html = message.get_body(("html",)).get_content()
+    for output in (plain, markdown, html):
+        assert "India and Russia signed an accord. See this now." in output
+        assert "evil.example" not in output and "<b>sign" not in output and "&lt;" not in output
+    for output in (plain, markdown):  # the HTML part links our sources, and only them
+        assert "<a" not in output and "href" not in output
+    assert "[UNVERIFIED]" in plain and "(unverified)" in markdown
+
+
+def test_a_stored_actor_or_target_outside_the_pair_is_never_shown(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    """Issue 13, item 3: a summary labelling the Argentina-Brazil story "THREATEN, US -> CN, -9"
+    (as a version without the pair check stored it) shows no such direction, nor a reaction
+    from one of the pair."""
+    settings = settings_with_store(tmp_path, sample_db)
+    record = stored_record(settings, "AR-BR")
+    record["status"] = "verified"
+    record["summary"] |= {"event_type": "THREATEN", "actor_country": "US",
+                          "target_country": "CN", "cooperation_score": -9,
+                          "third_party_reactions": [
+                              {"country": "AR", "stance": "oppose", "evidence": "Argentina."},
+                              {"country": "BO", "stance": "support", "evidence": "Fees."}]}  # fmt: skip
+    store_record(settings, "AR-BR", record)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    story = next(d for d in digest.dyads if d.dyad == "AR-BR").stories[0]
+    assert (story.actor, story.target) == (None, None)
+    assert [r.country for r in story.reactions] == ["BO"]
+    written = jobs.write_outputs(settings, digest, ["md", "html"])
+    plain = render_text(digest)
+    assert "US->CN" not in plain and "THREATEN;" in plain
+    assert "US → CN" not in written["md"].read_text()
+    assert "US → CN" not in written["html"].read_text()
+    record["summary"] |= {"actor_country": "BR", "target_country": "AR"}
+    store_record(settings, "AR-BR", record)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    assert "THREATEN BR->AR;" in render_text(digest)
 
 
 def test_atom_feed_and_archive_site(tmp_path: Path, sample_db: Path) -> None:

@@ -19,6 +19,7 @@ from pipeline.store.db import open_engine
 from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.openai_chat import OpenAIChat
+from pipeline.summarize.schema import EventType, LLMSummary
 from tests.conftest import copy_store, make_settings
 from tests.llm_server import FakeLLM
 
@@ -45,9 +46,15 @@ def llm_settings(tmp_path: Path, server: FakeLLM, **llm: object) -> Settings:
     return make_settings(tmp_path, llm=options)
 
 
-def sample_story(slug_part: str = "india-russia") -> StoryInput:
+IN_RU = ("in-ru-visit", "IN-RU", ("India", "Russia"))
+AR_BR = ("br-ar-gas", "AR-BR", ("Argentina", "Brazil"))
+
+
+def sample_story(which: tuple[str, str, tuple[str, str]] = IN_RU) -> StoryInput:
+    """One story of the offline sample (by default India-Russia) as the summariser gets it."""
+    name, dyad, names = which
     stories = yaml.safe_load((SAMPLE_DIR / "stories.yaml").read_text())["stories"]
-    chosen = [s for s in stories if s["story"] == "in-ru-visit"]
+    chosen = [s for s in stories if s["story"] == name]
     articles = [
         StoryArticle(
             article_id=n,
@@ -60,8 +67,8 @@ def sample_story(slug_part: str = "india-russia") -> StoryInput:
         for n, s in enumerate(chosen)
     ]
     story = Story(
-        id="IN-RU-test",
-        dyad="IN-RU",
+        id=f"{dyad}-test",
+        dyad=dyad,
         article_ids=tuple(a.article_id for a in articles),
         outlets=tuple(a.outlet for a in articles),
         first_seen=articles[0].published_at,
@@ -71,8 +78,10 @@ def sample_story(slug_part: str = "india-russia") -> StoryInput:
     return StoryInput(
         story=story,
         articles=articles,
-        names=("India", "Russia"),
-        terms=("India", "Indian", "Russia", "Russian", "Moscow", "New Delhi"),
+        names=names,
+        terms=("India", "Indian", "Russia", "Russian", "Moscow", "New Delhi")
+        if dyad == "IN-RU"
+        else (*names, "Argentine", "Brazilian", "Brasília", "Buenos Aires"),
     )
 
 
@@ -148,6 +157,91 @@ def test_html_and_links_never_pass(tmp_path: Path, llm: FakeLLM) -> None:
     record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
     assert record.status == SummaryStatus.UNVERIFIED
     assert any("HTML or a link" in p for p in record.grounding_problems)
+    # issue 13, item 7: the unverified summary is stored as plain text, its link text kept
+    assert record.summary is not None and record.summary.summary.endswith(" See this.")
+    stored = record.summary.model_dump_json()
+    assert "<a" not in stored and "href" not in stored and "<img" not in stored
+    assert "evil.example" not in stored and "onerror" not in stored
+
+
+def test_an_actor_or_target_outside_the_pair_is_repaired_or_never_stored(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    """Issue 13, item 3: an Argentina-Brazil story labelled "THREATEN, US -> CN, -9" (or with
+    one of the pair as a third party) gets the repair request naming the problem, also when
+    it comes back from a grounding regeneration; twice wrong, no model summary is kept."""
+    item = sample_story(AR_BR)
+    settings = llm_settings(tmp_path, llm)
+    llm.script("wrong-pair", "ok")
+    record = summarizer(settings).summarize(item)
+    assert record.status == SummaryStatus.VERIFIED and record.summary is not None
+    assert (record.summary.actor_country, record.summary.target_country) == ("AR", "BR")
+    assert "'US' is not one of the pair" in llm.requests[1]["messages"][-1]["content"]
+    llm.script("invented", "wrong-pair", "ok")  # the regenerated reply is checked as well
+    record = summarizer(settings).summarize(item)
+    assert record.status == SummaryStatus.VERIFIED and record.summary is not None
+    assert record.summary.actor_country == "AR" and record.usage.calls == 3
+    for behaviour, problem in (("wrong-pair", "'CN' is not one of the pair"),
+                               ("pair-reacts", "AR is of the pair")):  # fmt: skip
+        llm.script(behaviour, behaviour)
+        record = summarizer(settings).summarize(item)
+        assert record.status == SummaryStatus.LOCAL and record.error_kind == "llm_bad_output"
+        assert problem in (record.reason or "") and record.summary is not None
+        assert record.summary.actor_country != "US" and not record.summary.third_party_reactions
+
+
+SOURCES = (
+    "The minister said: 'We will not accept a red line drawn by others.' Officials called the "
+    'plan «une avancée majeure» and spoke of „ein guter Tag“. Talks were "very frank".'
+)
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "'a red line drawn by others'",
+        "‘We will not accept a red line’",
+        "«une avancée majeure»",
+        "« une avancée majeure »",
+        "„ein guter Tag“",
+        '"very frank"',
+        "“We will not accept ... by others”",
+    ],
+)
+def test_quotations_in_every_style_that_are_in_the_sources_pass(quoted: str) -> None:
+    assert check_grounding(quote_summary(quoted), SOURCES) == []
+
+
+@pytest.mark.parametrize(
+    "quoted",
+    [
+        "'a red line drawn by us'",  # single quotes
+        "‘We will accept a red line’",
+        "«une défaite majeure»",  # guillemets
+        "»ein schlechter Tag«",
+        "„ein schlechter Tag“",  # German low-high quotes
+        '"so frank"',  # two words (8 characters)
+        "“We will not accept ... by anyone”",
+    ],
+)
+def test_invented_quotations_in_every_style_are_found(quoted: str) -> None:
+    """Issue 13, item 7: 'single', «guillemet», „low-high“ and short quotations were not checked."""
+    problems = check_grounding(quote_summary(quoted), SOURCES)
+    assert len(problems) == 1 and problems[0].startswith("quotation"), problems
+
+
+def test_apostrophes_and_one_word_quotes_are_not_quotations() -> None:
+    text = "The ministers' talks on Russia's 'reset' won't stop, officials said."
+    assert check_grounding(quote_summary(text), SOURCES + " Russia's reset") == []
+
+
+def quote_summary(quoted: str) -> LLMSummary:
+    """A summary whose text is grounded in ``SOURCES`` but for ``quoted``."""
+    return LLMSummary(bilateral=True, reject_reason=None, headline="The talks",
+                      summary=f"The minister said {quoted} in the talks.", key_points=[],
+                      whats_new="", background="", event_type=EventType.CONSULT,
+                      actor_country=None, target_country=None, cooperation_score=0, actors=[],
+                      agreements=[], third_party_reactions=[])  # fmt: skip
 
 
 def test_model_rejection_is_stored_as_rejected(tmp_path: Path, llm: FakeLLM) -> None:

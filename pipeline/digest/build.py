@@ -7,7 +7,10 @@ cooperation-conflict score (something big happened, either way), and whether any
 happened in the window; stories within a pair by the same. Only summaries a reader can use are
 shown (verified, unverified and local ones, each labelled, and the best summary of a story the
 model failed on, with the reason); rejected and pending ones are counted in the ledger. Links come
-only from our records and only when they are http(s).
+only from our records and only when they are http(s). Whatever a summary's status or age, its
+text is shown as plain text (``plain_text``: a model's tags and links never reach any output), its
+actor and target only when they are the story's two countries, and no third-party reaction from
+one of the pair.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ from pipeline.digest.model import (
     Ledger,
     TrendPoint,
 )
-from pipeline.summary_record import StorySummary, SummaryStatus
+from pipeline.summary_record import LLMSummary, Reaction, StorySummary, SummaryStatus
+from pipeline.textclean import plain_text
 from pipeline.urls import is_fetchable
 
 SHOWN = frozenset(
@@ -73,14 +77,15 @@ def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) ->
     outlets = len({s.outlet for s in sources}) or len(row.get("outlets") or [])
     new = row["first_seen"] >= start
     importance = outlets * 2.0 + abs(score) / 2.0 + (3.0 if new else 0.0)
+    actor, target = _direction(summary, record.dyad)
     return DigestStory(
         story_id=row["id"],
-        headline=summary.headline,
-        summary=summary.summary,
-        key_points=summary.key_points[:5],
+        headline=plain_text(summary.headline),
+        summary=plain_text(summary.summary),
+        key_points=[plain_text(point) for point in summary.key_points[:5]],
         event_type=summary.event_type,
-        actor=summary.actor_country,
-        target=summary.target_country,
+        actor=actor,
+        target=target,
         cooperation_score=score,
         status=record.status,
         note=_note(record),
@@ -88,10 +93,31 @@ def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) ->
         outlets=outlets,
         first_seen=row["first_seen"],
         last_seen=row["last_seen"],
-        reactions=summary.third_party_reactions,
+        reactions=_reactions(summary, record.dyad),
         sources=sources,
         importance=round(importance, 2),
     )
+
+
+def _direction(summary: LLMSummary, dyad: str) -> tuple[str | None, str | None]:
+    """The summary's actor and target when they are the story's two countries (one each), else
+    (None, None): a label such as "US -> CN" on an AR-BR story is never shown, whichever Dyad
+    version stored it."""
+    pair = {dyad[:2], dyad[3:]}
+    actor, target = summary.actor_country, summary.target_country
+    if actor in pair and target in pair and actor != target:
+        return actor, target
+    return None, None
+
+
+def _reactions(summary: LLMSummary, dyad: str) -> list[Reaction]:
+    """Third-party reactions with plain-text evidence, none from a country of the pair."""
+    pair = {dyad[:2], dyad[3:]}
+    return [
+        r.model_copy(update={"evidence": plain_text(r.evidence)})
+        for r in summary.third_party_reactions
+        if r.country not in pair
+    ]
 
 
 _FAILURE_WORDS = {

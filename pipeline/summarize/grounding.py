@@ -4,8 +4,16 @@ It reads the model's text the way a careful editor would check a wire summary: n
 their thousands separators normalised) must occur in the articles; capitalised names (people,
 organisations, places, countries) must occur in them, case-insensitively and as a substring, so
 "Russia" is supported by "Russian"; text inside quotation marks must appear verbatim (up to
-whitespace and quote style); and the text must be plain, with no HTML and no links of the
+whitespace, case, apostrophe style and the punctuation at its ends; an ellipsis splits it into
+parts that must each appear); and the text must be plain, with no HTML and no links of the
 model's own.
+
+Quotations are found in every common form: "double", “curly”, 'single', ‘curly single’,
+„German/Polish“ („…”), ‚low single‘, «guillemets» and »Danish« ones. A quotation counts from
+``MIN_QUOTE_WORDS`` (2) words: a two-word quote ("red line") is as easily invented as a long
+one, while a single quoted word is usually a term or scare quotes ('reset'), not a claim that
+someone said it. An apostrophe inside a word (won't, Russia's) or after one (the ministers'
+talks) neither opens nor closes a single-quoted quotation.
 """
 
 from __future__ import annotations
@@ -17,7 +25,20 @@ from pipeline.summarize.schema import LLMSummary
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|de|al|bin|van|von)?\s*[A-Z][\w'’.-]*)*")
-_QUOTE = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
+MIN_QUOTE_WORDS = 2
+# Consumed in this order, each match blanked before the next pattern runs, so the “ that closes
+# a „German“ quotation never opens an English one. One line at most per quotation.
+_QUOTES = (
+    re.compile(r"„([^„“”\n]+)[“”]"),
+    re.compile(r"‚([^‚‘’\n]+)[‘’]"),
+    re.compile(r"«([^«»\n]+)»"),
+    re.compile(r"»([^«»\n]+)«"),
+    re.compile(r"[\"“]([^\"“”\n]+)[\"”]"),
+    # 'single' and ‘curly single’: opened after no letter and before a non-space, closed after a
+    # non-space and before no letter; a letter-apostrophe-letter inside is part of the quote.
+    re.compile(r"(?<![\w'’])['‘](?=\S)((?:[^'‘’\n]|(?<=\w)['’](?=\w))+?)(?<!\s)['’](?![\w'’])"),
+)
+_ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]|\[…\]")
 _MARKUP = re.compile(r"<\s*[a-zA-Z/!]|https?://|www\.|\]\(|!\[|javascript:", re.I)
 # Capitalised words that are not names (sentence openers, days, generic titles).
 _COMMON = frozenset(
@@ -37,9 +58,11 @@ _COMMON = frozenset(
 )
 
 
+_SAME = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "‐": "-", "‑": "-"})
+
+
 def _normalise(text: str) -> str:
-    text = text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
-    return re.sub(r"\s+", " ", text).lower()
+    return re.sub(r"\s+", " ", text.translate(_SAME)).lower()
 
 
 def _number_forms(number: str) -> set[str]:
@@ -106,8 +129,19 @@ def _name_problems(text: str, source: str) -> Iterator[str]:
             yield f"name {name!r} is not in the sources"
 
 
+def quotations(text: str) -> list[str]:
+    """The quoted spans of ``text`` of at least ``MIN_QUOTE_WORDS`` words, in any quote style."""
+    found: list[str] = []
+    for pattern in _QUOTES:
+        found += [m.group(1) for m in pattern.finditer(text)]
+        text = pattern.sub(" ", text)
+    return [quote for quote in found if len(quote.split()) >= MIN_QUOTE_WORDS]
+
+
 def _quote_problems(text: str, source: str) -> Iterator[str]:
-    """Quotations in ``text`` that are not verbatim in the sources."""
-    for quote in _QUOTE.findall(text):
-        if _normalise(quote).strip(" .,") not in source:
+    """Quotations in ``text`` that are not verbatim in the sources (each part around an
+    ellipsis checked on its own)."""
+    for quote in quotations(text):
+        parts = (_normalise(p).strip(" .,;:!?'\"") for p in _ELLIPSIS.split(quote))
+        if any(part and part not in source for part in parts):
             yield f"quotation {quote[:60]!r} is not verbatim in the sources"

@@ -7,7 +7,8 @@ target in the pair, country codes the gazetteer knows, meaningful lengths); an i
 one repair round trip. A reply cut off at the output limit is asked again with a larger limit,
 then with really shorter input (never a byte-identical request). A story the model rejects as not
 bilateral is stored as "rejected"; the grounding check regenerates once with the problems named,
-storing a second failure as "unverified".
+storing a second failure as "unverified". Whatever the status, the model's text is stored as plain
+text: markup and links it wrote are removed (``pipeline.textclean.plain_text``).
 
 No story is lost to a bad reply: when the model gives nothing usable (``LLMBadOutput`` kinds:
 invalid even after repair, refused, empty, cut off, request rejected) the story keeps its previous
@@ -60,7 +61,7 @@ from pipeline.summarize.schema import (
 )
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
 from pipeline.summarize.validation import describe_invalid, validated_summary
-from pipeline.textclean import clean_text
+from pipeline.textclean import plain_text
 
 
 @dataclass
@@ -92,12 +93,14 @@ def _sources(articles: Sequence[StoryArticle]) -> list[Source]:
 
 
 def _plain(summary: LLMSummary) -> LLMSummary:
-    """Control characters out of every string the model wrote."""
+    """Every string the model wrote as plain text (``plain_text``: no tags, no links, no control
+    characters), whatever the summary's status: an unverified or rejected summary is stored
+    and shown as plain text too."""
     data = summary.model_dump()
 
     def walk(value: object) -> object:
         if isinstance(value, str):
-            return clean_text(value)
+            return plain_text(value)
         if isinstance(value, list):
             return [walk(v) for v in value]
         if isinstance(value, dict):

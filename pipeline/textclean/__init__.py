@@ -4,6 +4,7 @@ Feed titles and summaries arrive with NULs, ANSI escapes, bidi overrides, zero-w
 and HTML (hidden spans, comments, scripts). Everything Dyad stores, logs, sends to an LLM or puts
 in an email passes through ``clean_text`` (and ``html_to_text`` when it may hold markup).
 What counts as hidden from a reader is decided in ``visibility``.
+Text a model wrote passes through ``plain_text``: no tags, no links, whatever it was told.
 """
 
 from __future__ import annotations
@@ -25,6 +26,13 @@ _CONTROLS = re.compile(
 )
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u3000]+")
 _BLANK_LINES = re.compile(r"\n\s*\n\s*(\n\s*)*")
+# Markdown links and images (their text is kept), then link targets written out: URLs with a
+# scheme, "www." hosts and the script/data schemes browsers and mail clients act on.
+_MD_LINK = re.compile(r"!?\[([^\]\n]*)\]\((?:[^()\n]|\([^()\n]*\))*\)")
+_URL = re.compile(
+    r"\b(?:https?|ftp|file)://\S+|\b(?:javascript|vbscript|data|mailto):\S+|\bwww\.\S+", re.I
+)
+_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>")
 _DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
 _BLOCK_TAGS = frozenset(
     [
@@ -142,3 +150,19 @@ def html_to_text(markup: str | None, max_chars: int | None = None) -> str:
             if node.tail and node is not root:
                 parts.append(node.tail)
     return clean_text("".join(parts), max_chars)
+
+
+def plain_text(value: str | None) -> str:
+    """``value`` as plain text a reader can be shown anywhere: HTML tags gone (their visible text
+    kept, entity-encoded markup decoded and removed too), Markdown links and images reduced to
+    their text, written-out links (``http://``, ``www.``, ``javascript:``, ``data:``) replaced by
+    "(link removed)", control characters out."""
+    text = value or ""
+    for _ in range(3):  # markup hidden behind entities (&lt;a href&gt;) is decoded, then removed
+        stripped = html_to_text(text)
+        if stripped == text:
+            break
+        text = stripped
+    text = _TAG.sub(" ", text)
+    text = _MD_LINK.sub(r"\1", text)
+    return clean_text(_URL.sub("(link removed)", text))

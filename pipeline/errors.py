@@ -21,7 +21,10 @@ The tree::
     │   ├── EmptyResponse           200 with no body
     │   └── ReplayMiss              replay mode: the recording has no answer for this URL
     ├── FeedError
-    │   └── NotAFeed                HTML, JSON, garbage where a feed was expected
+    │   ├── NotAFeed                HTML, JSON, garbage where a feed was expected
+    │   ├── DTDNotAllowed           a DOCTYPE or ENTITY declaration survived the cut
+    │   ├── FeedTooSlow             the parser hit its wall-clock limit (worker killed)
+    │   └── FeedParserCrashed       the isolated parser died (memory limit, crash)
     ├── ExtractError
     │   ├── PageTooComplex          the tag pre-check refused the page
     │   ├── ExtractionTimeout       the isolated extractor hit its wall-clock limit
@@ -184,6 +187,25 @@ class FeedError(DyadError):
 
 class NotAFeed(FeedError):
     kind = "not_a_feed"
+
+
+class DTDNotAllowed(FeedError):
+    """A DOCTYPE or ENTITY declaration is still in the feed's prolog after the DTD was cut out:
+    the feed is refused rather than handed to a parser that could expand its entities."""
+
+    kind = "dtd_not_allowed"
+
+
+class FeedTooSlow(FeedError):
+    """Parsing the feed took longer than ``feeds.parse_timeout_seconds``; the parser was killed."""
+
+    kind = "parse_timeout"
+
+
+class FeedParserCrashed(FeedError):
+    """The isolated feed parser died (over the memory limit, or a crash)."""
+
+    kind = "feed_parser_crashed"
 
 
 class ExtractError(DyadError):

@@ -27,7 +27,8 @@ comments and scripts are removed, then trafilatura extracts the main text with t
   thread, and ``ExtractorPool`` enforces a real wall-clock limit.
 
 ``ExtractorPool`` runs extraction in worker processes (pebble) with a wall-clock limit and an
-address-space limit per task; a page that stalls or eats memory kills only its worker. Pages with
+address-space limit per task; a page that stalls or eats memory kills only its worker. Its
+``run`` gives other pure work the same isolation (ingest parses feeds with it). Pages with
 more tags than ``max_tags`` are refused before parsing (a million ``<span>`` takes minutes).
 """
 
@@ -38,9 +39,10 @@ import multiprocessing
 import os
 import re
 import resource
+from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from copy import deepcopy
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import charset_normalizer
 import lxml.etree
@@ -71,6 +73,7 @@ _BOMS = (
 MIN_TEXT_CHARS = 40
 FALLBACK_CHARS = 250
 FALLBACK_SHARE = 0.5
+T = TypeVar("T")
 
 _CONFIG = deepcopy(DEFAULT_CONFIG)
 _CONFIG["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
@@ -280,7 +283,9 @@ def _allow_children() -> bool:
 class ExtractorPool:
     """Worker processes that extract pages under a wall-clock and a memory limit."""
 
-    def __init__(self, settings: ExtractSettings) -> None:
+    def __init__(self, settings: ExtractSettings, preload: Sequence[str] = ()) -> None:
+        """``preload``: more modules the forkserver imports once for every worker (e.g. the
+        feed parser, when ``run`` is used for feeds)."""
         self.settings = settings
         workers = settings.workers or (os.cpu_count() or 1)
         context: multiprocessing.context.BaseContext
@@ -290,7 +295,7 @@ class ExtractorPool:
             context = multiprocessing.get_context("fork")
         else:
             context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.extract"])
+            context.set_forkserver_preload(["pipeline.extract", *preload])
         self._pool = pebble.ProcessPool(
             max_workers=workers,
             max_tasks=500,
@@ -318,6 +323,19 @@ class ExtractorPool:
             return value
         value.item = value.item or url
         raise value
+
+    def run(self, function: Callable[..., T], args: tuple[Any, ...], wall_seconds: float) -> T:
+        """``function(*args)`` in a worker, under the memory limit and a ``wall_seconds`` limit
+        counted from when a worker starts it (pebble's ``schedule(timeout=...)``: the worker
+        is killed and replaced). Raises ``TimeoutError`` when the limit is hit,
+        ``ChildProcessError`` when the worker died, else whatever ``function`` raised."""
+        future = self._pool.schedule(function, args=args, timeout=wall_seconds)
+        try:
+            return cast(T, future.result())
+        except FutureTimeout as exc:
+            raise TimeoutError(f"took over {wall_seconds:g} s") from exc
+        except pebble.ProcessExpired as exc:
+            raise ChildProcessError(f"worker process died ({exc})") from exc
 
     def close(self) -> None:
         """Stop the workers."""

@@ -102,6 +102,28 @@ def canonical_url(url: str) -> str | None:
     return urlunsplit((parts.scheme, parts.netloc, path, urlencode(query, doseq=True), ""))
 
 
+def matching_url(canonical: str) -> str:
+    """The form under which two canonical URLs name the same article: https, and no trailing
+    slash on the path (a site's http and https pages, and ``/a`` and ``/a/``, are one page
+    republished). Only for matching: the fetched URL is kept as the article's URL."""
+    parts = urlsplit(canonical)
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit(("https", parts.netloc, path, parts.query, ""))
+
+
+def equivalent_urls(canonical: str) -> tuple[str, ...]:
+    """Every canonical URL that ``matching_url`` treats as ``canonical``'s article, the
+    matching form first: https and http, each with and without the trailing slash."""
+    key = urlsplit(matching_url(canonical))
+    paths = (key.path,) if key.path == "/" else (key.path, key.path + "/")
+    forms = [
+        urlunsplit((scheme, key.netloc, path, key.query, ""))
+        for scheme in ("https", "http")
+        for path in paths
+    ]
+    return tuple(forms)
+
+
 def host_key(url: str) -> str:
     """The politeness key of a URL: scheme-less host and port, lower-cased."""
     parts = urlsplit(url)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import FeedSettings
-from pipeline.errors import ConfigError, NotAFeed, OPMLError
+from pipeline.errors import ConfigError, DTDNotAllowed, NotAFeed, OPMLError
 from pipeline.feeds import (
     dump_feed_list,
     load_feed_list,
@@ -73,6 +73,42 @@ def test_billion_laughs_is_not_expanded() -> None:
     assert time.monotonic() - started < 1.0
     (entry,) = feed.entries  # type: ignore[attr-defined]
     assert len(entry.title) < 50 and "lollol" not in entry.title
+
+
+def entity_bomb(codec: str, copies: int = 500, size: int = 20_000) -> bytes:
+    """An RSS feed in ``codec`` (no byte-order mark) whose DTD declares one big entity that
+    feedparser counts as "safe" (no "&" in it) and references it ``copies`` times: expanded,
+    20 kB x 500 = 10 M characters (the issue saw 4.8 MB expand to 200 M in 43 s)."""
+    item = rss(
+        [{"title": "t &big;", "link": "https://news.example/a", "description": "&big;" * copies}]
+    )
+    return (
+        f'<?xml version="1.0" encoding="{codec}"?>\n<!DOCTYPE rss [\n<!ENTITY big "{"HA" * (size // 2)}">\n]>\n'
+        + item.split("\n", 1)[1]
+    ).encode(codec)
+
+
+@pytest.mark.parametrize(
+    "codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be", "cp037", "cp500"]
+)
+def test_entity_bomb_in_an_unmarked_encoding_is_not_expanded(codec: str) -> None:
+    body = entity_bomb(codec)
+    assert not body.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"))  # no BOM
+    started = time.monotonic()
+    feed = parse(body)
+    assert time.monotonic() - started < 0.5
+    (entry,) = feed.entries  # type: ignore[attr-defined]
+    assert "HAHA" not in entry.title and "HAHA" not in entry.summary
+
+
+def test_a_dtd_that_survives_the_cut_is_refused() -> None:
+    # Two DOCTYPEs: the cut removes the first; the second (with its subset) would reach the
+    # parser, so the feed is refused, whatever its encoding.
+    prolog = '<?xml version="1.0" encoding="utf-16-le"?>\n<!DOCTYPE rss>\n<!DOCTYPE rss [<!ENTITY big "HA">]>\n'
+    body = prolog + rss([{"title": "&big;", "link": "https://n.example/a"}]).split("\n", 1)[1]
+    with pytest.raises(DTDNotAllowed) as refused:
+        parse(body.encode("utf-16-le"))
+    assert refused.value.kind == "dtd_not_allowed" and not refused.value.retryable
 
 
 def test_billion_laughs_on_the_doctype_line() -> None:
@@ -273,6 +309,21 @@ def test_item_cap_keeps_the_first_items_and_reports_the_rest() -> None:
         rss([{"title": f"t{i}", "link": f"https://n.example/{i}"} for i in range(30)]), max_items=10
     )
     assert len(feed.entries) == 10 and feed.skipped == 20  # type: ignore[attr-defined]
+
+
+def test_item_cap_keeps_the_newest_items_of_an_oldest_first_feed() -> None:
+    items = [
+        {
+            "title": f"day {day}",
+            "link": f"https://n.example/{day}",
+            "pubDate": f"{day:02d} Oct 2026 10:00:00 GMT",
+        }
+        for day in range(1, 31)
+    ]
+    undated = {"title": "undated", "link": "https://n.example/undated"}
+    feed = parse(rss([undated, *items]), max_items=10)
+    titles = [e.title for e in feed.entries]  # type: ignore[attr-defined]
+    assert titles == [f"day {day}" for day in range(21, 31)] and feed.skipped == 21  # type: ignore[attr-defined]
 
 
 def test_huge_description_is_capped() -> None:

@@ -510,3 +510,78 @@ def test_purge_needs_a_period(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="nothing to purge"):
         jobs.purge(make_settings(tmp_path))
+
+
+def entity_bomb(codec: str, link: str, prolog: str = "") -> bytes:
+    """A feed in ``codec`` without a byte-order mark whose DTD declares one 20 kB entity (no
+    "&" in it, so feedparser keeps it as "safe") referenced 500 times: 10 M characters if
+    expanded. ``prolog`` goes before the DOCTYPE."""
+    item = rss([{"title": "t &big;", "link": link, "description": "&big;" * 500}])
+    return (
+        f'<?xml version="1.0" encoding="{codec}"?>\n{prolog}'
+        f'<!DOCTYPE rss [\n<!ENTITY big "{"HA" * 10_000}">\n]>\n' + item.split("\n", 1)[1]
+    ).encode(codec)
+
+
+def test_entity_bombs_in_other_encodings_are_cut_or_refused(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    codecs = ("utf-16-le", "utf-16-be", "utf-32-be", "cp037")
+    for codec in codecs:
+        body = entity_bomb(codec, server.url(f"/{codec}-story"))
+        server.add(f"/{codec}", body, content_type="application/rss+xml")
+    two_doctypes = entity_bomb("utf-16-le", server.url("/x"), prolog="<!DOCTYPE rss>\n")
+    server.add("/two-doctypes", two_doctypes, content_type="application/rss+xml")
+    urls = [server.url(f"/{c}") for c in (*codecs, "two-doctypes")]
+    report = ingest(settings, write_feeds(tmp_path / "feeds.yaml", urls))
+    by_path = {f.url.rsplit("/", 1)[-1]: f for f in report.feeds}
+    for codec in codecs:
+        feed = by_path[codec]
+        assert feed.status == FeedStatus.OK or feed.error_kind == "dtd_not_allowed", feed
+        assert feed.seconds < 1.0, feed
+    refused = by_path["two-doctypes"]
+    assert refused.status == FeedStatus.FAILED and refused.error_kind == "dtd_not_allowed"
+    stored = rows(settings, "select title, feed_summary, text from articles")
+    assert len(stored) == len(codecs)
+    assert all("HAHA" not in (value or "") for row in stored for value in row)
+
+
+def test_a_feed_slower_than_the_parse_limit_fails_alone(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path, feeds={"parse_timeout_seconds": 0.5})
+    huge = [{"title": f"Item {i}", "link": server.url(f"/h{i}")} for i in range(20_000)]
+    publish(server, "/huge", huge)  # 1.8 MB; feedparser takes about 3 s on it
+    publish(server, "/small", [{"title": "Small", "link": server.url("/s")}])
+    page(server, "/s", "Small")
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/huge"), server.url("/small")])
+    report = ingest(settings, feeds)
+    by_path = {f.url.rsplit("/", 1)[-1]: f for f in report.feeds}
+    assert by_path["huge"].status == FeedStatus.FAILED
+    assert by_path["huge"].error_kind == "parse_timeout" and by_path["huge"].seconds < 2.5
+    assert by_path["small"].status == FeedStatus.OK and by_path["small"].entries_new == 1
+    assert rows(settings, "select kind, retryable from failures where stage = 'feed'") == [
+        ("parse_timeout", False)
+    ]
+    assert rows(settings, "select last_error_kind from feeds where url like '%/huge'") == [
+        ("parse_timeout",)
+    ]
+
+
+def test_republished_with_https_and_a_trailing_slash_is_the_same_article(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    settings = make_settings(tmp_path)
+    page(server, "/story", "Story")
+    first = server.url("/story")
+    assert first.startswith("http://")
+    publish(server, "/feed", [{"title": "Story", "link": first, "guid": "s-1"}])
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    assert ingest(settings, feeds).entry_counts()["new"] == 1
+    republished = "https://" + first.removeprefix("http://") + "/"
+    publish(server, "/feed", [{"title": "Story", "link": republished, "guid": "s-1"}])
+    again = ingest(settings, feeds).entry_counts()
+    assert again["new"] == 0 and again["duplicate"] == 1
+    assert rows(settings, "select url from articles") == [(first,)]  # the fetched URL is kept
+    assert len(server.hits("/story")) == 1

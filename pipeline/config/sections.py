@@ -103,6 +103,9 @@ class FeedSettings(BaseModel):
     summary_max_chars: int = Field(
         65536, ge=256, description="feed summaries/content are cut to this length"
     )
+    parse_timeout_seconds: float = Field(
+        20.0, gt=0, le=600, description="parse time limit per feed (parser process killed)"
+    )
 
 
 class ExtractSettings(BaseModel):

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -16,6 +16,7 @@ import feedparser
 
 from pipeline.config import FeedSettings
 from pipeline.errors import NotAFeed
+from pipeline.feeds.prolog import decode_to_utf8, neutralise_dtd, refuse_surviving_dtd
 from pipeline.records import (
     FeedEntry,
     ParsedFeed,
@@ -25,37 +26,6 @@ from pipeline.urls import absolute_url, canonical_url
 
 PLAUSIBLE_PAST = timedelta(days=365 * 30)
 PLAUSIBLE_FUTURE = timedelta(days=1)
-
-# A DOCTYPE with an internal subset ([ ... ]) or without, and stray ENTITY declarations.
-_DOCTYPE = re.compile(rb"<!DOCTYPE(?:[^\[>]*\[.*?\]\s*>|[^>]*>)", re.S | re.I)
-_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.S | re.I)
-_ATTLIST = re.compile(rb"<!(?:ATTLIST|ELEMENT|NOTATION)[^>]*>", re.S | re.I)
-_XML_DECL_ENCODING = re.compile(r"""(<\?xml[^>]*?encoding\s*=\s*["'])[^"']*(["'])""", re.I)
-
-
-def neutralise_dtd(body: bytes) -> bytes:
-    """``body`` without DOCTYPE declarations (and their internal subsets) or ENTITY/ATTLIST
-    declarations, so no entity can be expanded and no external DTD referenced.
-
-    UTF-16/32 documents (found by BOM) are re-encoded as UTF-8 first so the cut works on them.
-    """
-    for bom, codec in (
-        (b"\xef\xbb\xbf", "utf-8-sig"),
-        (b"\xff\xfe\x00\x00", "utf-32"),
-        (b"\x00\x00\xfe\xff", "utf-32"),
-        (b"\xff\xfe", "utf-16"),
-        (b"\xfe\xff", "utf-16"),
-    ):
-        if body.startswith(bom):
-            if codec != "utf-8-sig":
-                text = body.decode(codec, errors="replace")
-                body = _XML_DECL_ENCODING.sub(r"\1utf-8\2", text, count=1).encode("utf-8")
-            break
-    if b"<!" not in body:
-        return body
-    body = _DOCTYPE.sub(b"", body, count=1)
-    body = _ENTITY.sub(b"", body)
-    return _ATTLIST.sub(b"", body)
 
 
 def _plausible(when: datetime, fetched_at: datetime) -> bool:
@@ -109,8 +79,32 @@ def _detail_text(value: str, detail: Mapping[str, Any] | None, cap: int, single:
     return clean_text(value, cap, single_line=single)
 
 
+def _entry_published(
+    entry: Mapping[str, Any], fetched_at: datetime
+) -> tuple[datetime | None, str | None]:
+    """The entry's publication time (or its update/creation time) and any date flag."""
+    raw_date = entry.get("published") or entry.get("updated") or entry.get("created")
+    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
+    return parse_published(raw_date, parsed, fetched_at)
+
+
+def newest_entries(
+    entries: Sequence[Mapping[str, Any]], fetched_at: datetime, count: int
+) -> list[tuple[Mapping[str, Any], tuple[datetime | None, str | None]]]:
+    """The ``count`` newest entries with their dates, in document order. Newest means by
+    publication time, dated entries before undated ones, then document order: a feed may list
+    its items oldest first, and its first ``count`` would then be its oldest."""
+    dated = [(i, entry, _entry_published(entry, fetched_at)) for i, entry in enumerate(entries)]
+    dated.sort(key=lambda d: (d[2][0] is None, -d[2][0].timestamp() if d[2][0] else 0.0, d[0]))
+    kept = sorted(dated[:count], key=lambda d: d[0])
+    return [(entry, published) for _index, entry, published in kept]
+
+
 def _entry_record(
-    entry: Mapping[str, Any], base_url: str, fetched_at: datetime, limits: FeedSettings
+    entry: Mapping[str, Any],
+    dates: tuple[datetime | None, str | None],
+    base_url: str,
+    limits: FeedSettings,
 ) -> FeedEntry:
     title = _detail_text(
         entry.get("title", ""), entry.get("title_detail"), limits.title_max_chars, True
@@ -123,9 +117,7 @@ def _entry_record(
     guid = clean_text(entry.get("id"), 2048, single_line=True) or None
     link = absolute_url(entry.get("link"), base_url)
     canonical = canonical_url(link) if link else None
-    raw_date = entry.get("published") or entry.get("updated") or entry.get("created")
-    parsed = entry.get("published_parsed") or entry.get("updated_parsed")
-    published, flag = parse_published(raw_date, parsed, fetched_at)
+    published, flag = dates
     authors = tuple(
         clean_text(a.get("name"), 200, single_line=True)
         for a in entry.get("authors", []) or []
@@ -154,6 +146,8 @@ def _entry_record(
 
 def _not_a_feed_reason(body: bytes) -> str:
     head = body[:2048].lstrip().lower()
+    if head.startswith(b"<?xml"):  # the declaration feedparser's decoder puts on every body
+        head = head.partition(b"?>")[2].lstrip()
     if head.startswith((b"{", b"[")):
         return "JSON, not a feed"
     if b"<html" in head or b"<!doctype html" in head or b"<body" in head:
@@ -163,20 +157,16 @@ def _not_a_feed_reason(body: bytes) -> str:
     return "not an RSS/Atom/RDF document"
 
 
-def parse_feed(
-    body: bytes, url: str, headers: Mapping[str, str], fetched_at: datetime, limits: FeedSettings
-) -> ParsedFeed:
-    """Entries of a feed body as clean records. Pure: no I/O, no clock (``fetched_at`` is given).
-
-    Raises ``NotAFeed`` when the bytes hold no feed (HTML, JSON, garbage, empty, truncated to
-    nothing). A malformed feed with some good entries returns them with ``partial`` set and
-    the parser's complaint in ``warnings``. Only the first ``limits.max_items`` entries are kept.
-    """
-    if not body.strip():
-        raise NotAFeed("empty document", item=url)
-    cleaned = neutralise_dtd(body)
+def _parse_safely(
+    body: bytes, url: str, headers: Mapping[str, str]
+) -> tuple[Any, bytes, list[str]]:
+    """feedparser's result for ``body`` decoded to UTF-8 with its DTD cut out (see
+    ``pipeline.feeds.prolog``), the bytes it parsed, and a charset warning if any."""
     response_headers = {k.lower(): v for k, v in headers.items()}
     response_headers.setdefault("content-location", url)
+    utf8, response_headers, charset_warning = decode_to_utf8(body, response_headers)
+    cleaned = neutralise_dtd(utf8)
+    refuse_surviving_dtd(cleaned, url)
     parsed = feedparser.parse(
         io.BytesIO(cleaned),
         response_headers=response_headers,
@@ -186,11 +176,26 @@ def parse_feed(
         sanitize_html=False,
         resolve_relative_uris=True,
     )
+    return parsed, cleaned, [charset_warning] if charset_warning else []
+
+
+def parse_feed(
+    body: bytes, url: str, headers: Mapping[str, str], fetched_at: datetime, limits: FeedSettings
+) -> ParsedFeed:
+    """Entries of a feed body as clean records. Pure: no I/O, no clock (``fetched_at`` is given).
+
+    Raises ``NotAFeed`` when the bytes hold no feed (HTML, JSON, garbage, empty, truncated to
+    nothing) and ``DTDNotAllowed`` when a DTD survives the cut. A malformed feed with some good
+    entries returns them with ``partial`` set and the parser's complaint in ``warnings``. Only
+    the newest ``limits.max_items`` entries are kept (see ``newest_entries``).
+    """
+    if not body.strip():
+        raise NotAFeed("empty document", item=url)
+    parsed, cleaned, warnings = _parse_safely(body, url, headers)
     entries = list(parsed.get("entries", []))
     version = parsed.get("version", "") or ""
     if not version and not entries:
         raise NotAFeed(_not_a_feed_reason(cleaned), item=url)
-    warnings: list[str] = []
     partial = False
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -202,9 +207,8 @@ def parse_feed(
             warnings.append(
                 f"malformed feed ({name}: {str(exc)[:200]}); kept {len(entries)} entries"
             )
-    kept = entries[: limits.max_items]
-    base = url
-    records = [_entry_record(e, base, fetched_at, limits) for e in kept]
+    kept = newest_entries(entries, fetched_at, limits.max_items)
+    records = [_entry_record(entry, dates, url, limits) for entry, dates in kept]
     empty = [r for r in records if not (r.title or r.link or r.summary or r.content)]
     if empty:  # e.g. the cut-off last item of a truncated feed
         records = [r for r in records if r not in empty]

@@ -76,7 +76,10 @@ def ingest_shard(
     http = client or build_client(settings)
     stage_seconds: dict[str, float] = {}
     try:
-        with open_store(settings) as engine, ExtractorPool(settings.extract) as pool:
+        with (
+            open_store(settings) as engine,
+            ExtractorPool(settings.extract, preload=["pipeline.feeds"]) as pool,
+        ):
             http.gate.shared = StoreSchedule(engine)  # polite across processes too
             ctx = ShardContext(settings, engine, http, pool, run_id, clock, progress)
             started = time.monotonic()

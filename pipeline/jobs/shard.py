@@ -64,7 +64,7 @@ def no_progress(_stage: str, _total: int) -> None:
 @dataclass
 class ShardContext:
     """What one shard's feed and article work shares: the store, one HTTP client (one
-    politeness gate), one extractor pool, the run and its clock."""
+    politeness gate), one extractor pool (which also parses the feeds), the run and its clock."""
 
     settings: Settings
     engine: Engine
@@ -118,7 +118,7 @@ def _poll(ctx: ShardContext, feed: StoredFeed, started: float) -> FeedReport:
             f"({feed.consecutive_failures} failures in a row)",
         )
     try:
-        poll = poll_feed(ctx.client, feed.url, feed.validators, now, ctx.settings.feeds)
+        poll = poll_feed(ctx.client, feed.url, feed.validators, now, ctx.settings.feeds, ctx.pool)
     except DyadError as error:
         _save_poll_failure(ctx, feed, error, now)
         status = FeedStatus.DEFERRED if isinstance(error, HostDeferred) else FeedStatus.FAILED

@@ -2,8 +2,9 @@
 
 Rules every function keeps: ingest never deletes; each entry and each article is written in its
 own transaction, so one bad item never rolls back the others; writes are keyed by canonical URL
-and (feed, entry key), so re-running on the same data changes no row counts. Times are passed
-in, never read here.
+(http/https and a trailing slash matched as one article, see ``article_keys``) and (feed, entry
+key), so re-running on the same data changes no row counts. Times are passed in, never read
+here.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEn
 from pipeline.store.db import upsert_insert
 from pipeline.store.retention import article_tombstone, entry_tombstone, is_tombstoned
 from pipeline.store.tables import ArticleRow, EntryRow, FeedRow
+from pipeline.urls import equivalent_urls
 
 
 @dataclass(frozen=True)
@@ -29,8 +31,19 @@ class EntryOutcome:
 
 
 def article_key(entry: FeedEntry) -> str:
-    """The article identity of an entry: its canonical URL, or a content URN without a link."""
+    """What an entry's article row is stored under (``articles.canonical_url``): its canonical
+    URL, or a content URN without a link."""
     return entry.canonical_url or f"urn:dyad:{entry.content_hash}"
+
+
+def article_keys(entry: FeedEntry) -> tuple[str, ...]:
+    """Every stored key that names the entry's article: its canonical URL under https or http,
+    with or without a trailing slash (``pipeline.urls.equivalent_urls``), so an item
+    republished with an https link or a trailing slash finds its article. Rows keep the form
+    first seen; nothing stored is rewritten, so rows written before this rule still match."""
+    if entry.canonical_url is None:
+        return (article_key(entry),)
+    return equivalent_urls(entry.canonical_url)
 
 
 def _feed_text(entry: FeedEntry) -> tuple[str, str]:
@@ -50,7 +63,10 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
     the item's text changed, so its page is fetched again.
     """
     with engine.begin() as conn:
-        purged = (article_tombstone(article_key(entry)), entry_tombstone(feed_id, entry.entry_key))
+        purged = (
+            *(article_tombstone(key) for key in article_keys(entry)),
+            entry_tombstone(feed_id, entry.entry_key),
+        )
         if is_tombstoned(conn, purged):
             return EntryOutcome("purged", 0)
         article_id, article_new = _upsert_article(conn, entry, now)
@@ -74,7 +90,12 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
 def _upsert_article(conn: Connection, entry: FeedEntry, now: datetime) -> tuple[int, bool]:
     """The id of the entry's article, inserted when new; and whether this call inserted it."""
     key = article_key(entry)
-    found = select(ArticleRow.id).where(ArticleRow.canonical_url == key)
+    found = (
+        select(ArticleRow.id)
+        .where(ArticleRow.canonical_url.in_(article_keys(entry)))
+        .order_by(ArticleRow.id)
+        .limit(1)
+    )
     article_id = conn.execute(found).scalar()
     if article_id is not None:
         return article_id, False

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from tests.servers import LoopbackServer, article_html
 
@@ -16,15 +21,22 @@ PARAGRAPHS = [
 ]
 
 
-def dyad(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def dyad(
+    tmp_path: Path,
+    *args: str,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    prefix: tuple[str, ...] = (),
+) -> subprocess.CompletedProcess[str]:
     env = {
         "DYAD_DATA_DIR": str(tmp_path / "var"),
         "DYAD_HTTP__ALLOW_PRIVATE_NETWORKS": "true",
         "DYAD_EXTRACT__WORKERS": "1",
         "PATH": "/usr/bin:/bin",
+        **(env or {}),
     }
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args],
+        [*prefix, sys.executable, "-m", "pipeline.cli", *args],
         capture_output=True,
         text=True,
         env=env,
@@ -110,3 +122,113 @@ def test_bad_settings_stop_with_a_clear_message(tmp_path: Path) -> None:
     (tmp_path / "dyad.yaml").write_text("http:\n  deadline: -3\n")
     result = dyad(tmp_path, "feeds", "list", check=False)
     assert result.returncode == 2 and "deadline" in result.stderr
+
+
+def assert_message(result: subprocess.CompletedProcess[str], code: int, *parts: str) -> None:
+    """A failure reported as a short ``error: ...`` message: the exit code, the words, no
+    traceback."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == code, result.stderr
+    assert result.stderr.startswith("error: "), result.stderr
+    assert len(result.stderr.splitlines()) <= 4, result.stderr
+    for part in parts:
+        assert part in result.stderr, result.stderr
+
+
+def test_feed_list_not_utf8_is_a_message(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_bytes(
+        b"feeds:\n  - name: Caf\xe9\n    url: https://a.example/rss\n"
+    )
+    result = dyad(tmp_path, "ingest", "--feeds", "feeds.yaml", check=False)
+    assert_message(result, 1, "feed list feeds.yaml is not UTF-8", "0xe9")
+
+
+@pytest.mark.parametrize(
+    "url, words",
+    [
+        ("foo://db.example/dyad", "unsupported or malformed URL"),
+        ("mysql://dyad:secret@db.example/dyad", "driver for mysql is not installed"),
+    ],
+)
+def test_unknown_database_scheme_is_a_message(tmp_path: Path, url: str, words: str) -> None:
+    for command in (["feeds", "list"], ["db", "upgrade"]):
+        result = dyad(tmp_path, *command, env={"DYAD_DATABASE_URL": url}, check=False)
+        assert_message(result, 1, "database_url", words)
+        assert "secret" not in result.stderr
+
+
+def _as_unprivileged() -> tuple[str, ...]:
+    """A command prefix under which file permissions apply: nothing for an ordinary user; for
+    root, setpriv(1) dropping the capabilities that override them (CAP_DAC_OVERRIDE, ...)."""
+    if os.geteuid() != 0:
+        return ()
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: permissions cannot be enforced")
+    return ("setpriv", "--bounding-set=-dac_override,-dac_read_search,-fowner", "--")
+
+
+@pytest.mark.parametrize("read_only", ["file", "directory"])
+def test_read_only_database_is_a_message(tmp_path: Path, read_only: str) -> None:
+    dyad(tmp_path, "db", "upgrade")
+    database = tmp_path / "var" / "dyad.db"
+    locked = database if read_only == "file" else database.parent
+    mode = locked.stat().st_mode
+    locked.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    try:
+        (tmp_path / "feeds.yaml").write_text("feeds:\n  - name: A\n    url: https://a.example/\n")
+        result = dyad(
+            tmp_path, "ingest", "--feeds", "feeds.yaml", check=False, prefix=_as_unprivileged()
+        )
+    finally:
+        locked.chmod(mode)
+    assert_message(result, 1, "the database is read-only", f"{locked} is not writable")
+
+
+def test_read_only_directory_for_a_new_database_is_a_message(tmp_path: Path) -> None:
+    parent = tmp_path / "locked"
+    parent.mkdir(mode=0o555)
+    try:
+        env = {"DYAD_DATA_DIR": str(parent / "var")}
+        result = dyad(tmp_path, "feeds", "list", env=env, check=False, prefix=_as_unprivileged())
+    finally:
+        parent.chmod(0o755)
+    assert_message(result, 1, "cannot create the database directory", "Permission denied")
+
+
+def test_malformed_settings_yaml_is_a_message(tmp_path: Path) -> None:
+    (tmp_path / "dyad.yaml").write_text("http:\n  deadline: [3\n")
+    result = dyad(tmp_path, "feeds", "list", check=False)
+    assert_message(result, 2, "settings file dyad.yaml is not valid YAML", "line 3, column 1")
+
+
+def test_in_memory_database_is_refused(tmp_path: Path) -> None:
+    for url in ("sqlite:///:memory:", "sqlite://"):
+        result = dyad(tmp_path, "ingest", "--sample", env={"DYAD_DATABASE_URL": url}, check=False)
+        assert_message(result, 2, "database_url: an in-memory SQLite database loses everything")
+
+
+def test_tags_given_as_a_string_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        'feeds:\n  - name: A\n    url: https://a.example/rss\n    tags: "notalist"\n'
+    )
+    result = dyad(tmp_path, "feeds", "export-opml", "--feeds", "feeds.yaml", check=False)
+    assert_message(result, 1, "entry 1: tags must be a list", "'notalist'")
+    assert "category" not in result.stdout
+
+
+def test_validation_errors_are_field_lines_without_the_pydantic_link(tmp_path: Path) -> None:
+    (tmp_path / "dyad.yaml").write_text("http:\n  deadline: -3\nrecipients: [{address: 3}]\n")
+    result = dyad(tmp_path, "feeds", "list", check=False)
+    assert_message(result, 2, "invalid settings in dyad.yaml")
+    assert result.stderr.splitlines()[1:] == [
+        "  http.deadline: Input should be greater than 0",
+        "  recipients.0.address: Input should be a valid string",
+    ]
+    (tmp_path / "dyad.yaml").unlink()
+    (tmp_path / "feeds.yaml").write_text(
+        "feeds:\n  - name: A\n    url: https://a.example/rss\n    enabled: maybe\n"
+    )
+    result = dyad(tmp_path, "ingest", "--feeds", "feeds.yaml", check=False)
+    assert_message(result, 1, "feed list feeds.yaml: entry 1 is invalid:", "  enabled: Input")
+    for text in (result.stderr,):
+        assert "errors.pydantic.dev" not in text and "For further information" not in text

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from pipeline import jobs
 from pipeline.config import Settings, load_settings
@@ -60,20 +61,29 @@ def current_settings(**overrides: Any) -> Settings:
             _state.get("config"), **{k: v for k, v in overrides.items() if v is not None}
         )
     except jobs.DyadError as exc:
-        console.print(f"[red]error:[/red] {exc}")
+        print_error(exc)
         raise typer.Exit(2) from exc
+
+
+def print_error(exc: jobs.DyadError) -> None:
+    """``error: <message>`` on stderr, the message taken literally (brackets in it are not rich
+    markup) and not re-wrapped (its own line breaks list invalid fields)."""
+    console.print(f"[red]error:[/red] {escape(str(exc))}", soft_wrap=True)
 
 
 def fail(exc: jobs.DyadError) -> typer.Exit:
     """Print the error and return the exit (code 1) to raise."""
-    console.print(f"[red]error:[/red] {exc}")
+    print_error(exc)
     return typer.Exit(1)
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Bring the database schema to the newest revision (creates it when empty)."""
-    before, now = jobs.upgrade_store(current_settings())
+    try:
+        before, now = jobs.upgrade_store(current_settings())
+    except jobs.DyadError as exc:
+        raise fail(exc) from exc
     out.print(f"database at {now} (was {before or 'empty'})")
 
 
@@ -82,5 +92,8 @@ def sample_build(
     output: Annotated[Path | None, typer.Argument(help="WARC to write")] = None,
 ) -> None:
     """Build the offline sample's WARC recording and feed list from its sources."""
-    warc, feeds = jobs.build_sample(current_settings(), output)
+    try:
+        warc, feeds = jobs.build_sample(current_settings(), output)
+    except jobs.DyadError as exc:
+        raise fail(exc) from exc
     out.print(f"sample recording: {warc}\nsample feed list: {feeds}")

@@ -8,7 +8,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -16,6 +16,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from pipeline.config.messages import read_yaml_file, validation_lines
 from pipeline.config.sections import (
     SAMPLE_DIR,
     ClusterSettings,
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     def _url_shape(cls, value: str) -> str:
         if value and "://" not in value:
             raise ValueError("database_url must be an SQLAlchemy URL such as sqlite:///var/dyad.db")
+        if _in_memory_sqlite(value):
+            raise ValueError(
+                "an in-memory SQLite database loses everything when the command exits; "
+                "use a file such as sqlite:///var/dyad.db (or leave database_url empty)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -111,10 +117,26 @@ def load_settings(config_path: Path | None = None, **overrides: Any) -> Settings
         path = Path("dyad.yaml")
     if path is not None and not path.is_file():
         raise ConfigError(f"settings file not found: {path}")
+    if path is not None and not isinstance(read_yaml_file(path, "settings file"), dict | None):
+        raise ConfigError(f"settings file {path} must be a mapping of setting: value")
     token = _yaml_path.set(path)
     try:
         return Settings(**overrides)
+    except ValidationError as exc:
+        where = f" in {path} or DYAD_* variables" if path else " (DYAD_* variables)"
+        lines = "".join(f"\n  {line}" for line in validation_lines(exc))
+        raise ConfigError(f"invalid settings{where}:{lines}") from exc
     except ValueError as exc:
         raise ConfigError(f"invalid settings: {exc}", item=str(path) if path else None) from exc
     finally:
         _yaml_path.reset(token)
+
+
+def _in_memory_sqlite(url: str) -> bool:
+    """True for SQLite URLs that name no file: ``sqlite://``, ``sqlite:///:memory:``,
+    ``file::memory:`` or ``mode=memory`` (https://www.sqlite.org/inmemorydb.html)."""
+    if not url.startswith("sqlite"):
+        return False
+    database = url.split("://", 1)[1].removeprefix("/")
+    name = database.split("?", 1)[0]
+    return name in ("", ":memory:") or ":memory:" in name or "mode=memory" in database

@@ -16,6 +16,7 @@ import yaml
 from defusedxml import DefusedXmlException
 from pydantic import ValidationError
 
+from pipeline.config import read_yaml_file, validation_lines
 from pipeline.errors import ConfigError, OPMLError
 from pipeline.records import (
     FeedSpec,
@@ -26,10 +27,7 @@ from pipeline.urls import is_fetchable
 
 def load_feed_list(path: Path) -> list[FeedSpec]:
     """The feeds in a ``feeds.yaml`` file. Raises ``ConfigError`` naming the bad entry."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"cannot read feed list: {exc}", item=str(path)) from exc
+    data = read_yaml_file(path, "feed list")
     items = data.get("feeds") if isinstance(data, dict) else data
     if not isinstance(items, list):
         raise ConfigError("feed list must be a list under 'feeds:'", item=str(path))
@@ -41,11 +39,12 @@ def load_feed_list(path: Path) -> list[FeedSpec]:
         fields = dict(item)
         if "why" in fields:
             fields["note"] = fields.pop("why")
-        fields["tags"] = tuple(fields.get("tags") or ())
+        fields["tags"] = _tags(fields.get("tags"), number, path)
         try:
             spec = FeedSpec(**fields)
         except ValidationError as exc:
-            raise ConfigError(f"entry {number} is invalid: {exc}", item=str(path)) from exc
+            lines = "".join(f"\n  {line}" for line in validation_lines(exc))
+            raise ConfigError(f"feed list {path}: entry {number} is invalid:{lines}") from exc
         if not is_fetchable(spec.url):
             raise ConfigError(f"entry {number} has no http(s) URL: {spec.url!r}", item=str(path))
         if spec.url in seen:
@@ -53,6 +52,19 @@ def load_feed_list(path: Path) -> list[FeedSpec]:
         seen.add(spec.url)
         feeds.append(spec)
     return feeds
+
+
+def _tags(value: Any, number: int, path: Path) -> tuple[str, ...]:
+    """An entry's ``tags``: a YAML list, or nothing. A bare string is refused rather than split
+    into one-letter tags (``tags: "asia"`` would otherwise become a, s, i, a)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise ConfigError(
+            f"feed list {path}: entry {number}: tags must be a list such as [wire, asia], "
+            f"not {type(value).__name__} {value!r}"
+        )
+    return tuple(value)
 
 
 def dump_feed_list(feeds: Iterable[FeedSpec]) -> str:

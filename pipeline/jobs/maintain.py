@@ -40,15 +40,9 @@ def export_opml(settings: Settings, feeds_file: Path | None = None) -> bytes:
 def upgrade_store(settings: Settings) -> tuple[str | None, str]:
     """Bring the database to the newest schema (creating it when empty); returns the revision
     it was at (None: empty) and the one it is at now."""
-    from pipeline.store.db import create_store_engine, current_revision, head_revision, upgrade
+    from pipeline.store.db import migrate
 
-    engine = create_store_engine(settings.effective_database_url)
-    try:
-        before = current_revision(engine)
-        upgrade(engine)
-    finally:
-        engine.dispose()
-    return before, head_revision()
+    return migrate(settings.effective_database_url)
 
 
 def build_sample(settings: Settings, output: Path | None = None) -> tuple[Path, Path]:

@@ -1,6 +1,9 @@
 """
 ### dyad_backfill: re-process a date range, a feed, or a WARC recording (manual)
 
+Every Param is optional: the range defaults to yesterday and today (UTC, by first-seen date;
+`until` empty = the run's date, `since` empty = the day before `until`).
+
 1. **reingest** (only with `warc`): ingest the feeds again, every fetch answered from the WARC
    recording (`dyad ingest --record` makes them), with no network.
 2. **redetect**: mark the articles first seen in the range (of `feed_url`, if given) for
@@ -24,6 +27,7 @@ from dyad_airflow import LLM_POOL, LLM_QUEUE, dyad_settings, record_failure
 @dag(
     dag_id=Path(__file__).stem,
     schedule=None,
+    description="Manual: re-detect and re-summarise a date range (optionally re-ingest a WARC)",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -35,21 +39,60 @@ from dyad_airflow import LLM_POOL, LLM_QUEUE, dyad_settings, record_failure
         "on_failure_callback": record_failure,
     },
     params={
-        "since": Param(type="string", format="date", title="From (first seen, UTC date)"),
-        "until": Param(type="string", format="date", title="Until (inclusive)"),
-        "feed_url": Param(None, type=["null", "string"], title="Only this feed (URL)"),
-        "warc": Param(None, type=["null", "string"], title="Re-ingest from this WARC file"),
-        "feeds_file": Param(None, type=["null", "string"], title="Feed list for the re-ingest"),
-        "force": Param(False, type="boolean", title="Redo every summary in the range"),
+        "since": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="From (first seen, UTC date)",
+            description="First day of the range, inclusive (empty = the day before 'until').",
+        ),
+        "until": Param(
+            None,
+            type=["null", "string"],
+            format="date",
+            title="Until (inclusive)",
+            description="Last day of the range, inclusive (empty = the run's date, UTC).",
+        ),
+        "feed_url": Param(
+            None,
+            type=["null", "string"],
+            title="Only this feed (URL)",
+            description="Re-detect only the articles of this feed (empty = every feed).",
+        ),
+        "warc": Param(
+            None,
+            type=["null", "string"],
+            title="Re-ingest from this WARC file",
+            description="Path of a recording (dyad ingest --record); empty = no re-ingest.",
+        ),
+        "feeds_file": Param(
+            None,
+            type=["null", "string"],
+            title="Feed list for the re-ingest",
+            description="feeds.yaml to re-ingest with the WARC (empty = the configured one).",
+        ),
+        "force": Param(
+            False,
+            type="boolean",
+            title="Redo every summary in the range",
+            description="Summarise again even stories whose summary is current.",
+        ),
     },
 )
 def dyad_backfill() -> None:
-    def _range(params: dict[str, Any]) -> tuple[Any, Any]:
-        from datetime import UTC, datetime, time
+    def _range(context: Any) -> tuple[Any, Any]:
+        """The range's first and last instants (UTC): the params, else the day before the
+        run's date through the run's date."""
+        from datetime import UTC, datetime, time, timedelta
 
-        since = datetime.combine(datetime.fromisoformat(params["since"]).date(), time(), UTC)
-        until = datetime.combine(datetime.fromisoformat(params["until"]).date(), time.max, UTC)
-        return since, until
+        params = context["params"]
+        if params.get("until"):
+            last = datetime.fromisoformat(params["until"]).date()
+        else:
+            last = context["dag_run"].run_after.astimezone(UTC).date()
+        since = params.get("since")
+        first = datetime.fromisoformat(since).date() if since else last - timedelta(days=1)
+        return datetime.combine(first, time(), UTC), datetime.combine(last, time.max, UTC)
 
     @task
     def reingest() -> dict[str, Any]:
@@ -73,8 +116,9 @@ def dyad_backfill() -> None:
         """Re-run detection on the range."""
         from pipeline import jobs
 
-        params = get_current_context()["params"]
-        since, until = _range(params)
+        context = get_current_context()
+        params = context["params"]
+        since, until = _range(context)
         settings = dyad_settings()
         marked = jobs.reset_detection(settings, since, until, params.get("feed_url"))
         counts = jobs.detect_pending(settings)
@@ -87,8 +131,9 @@ def dyad_backfill() -> None:
 
         from pipeline import jobs
 
-        params = get_current_context()["params"]
-        since, until = _range(params)
+        context = get_current_context()
+        params = context["params"]
+        since, until = _range(context)
         settings = dyad_settings()
         report = jobs.summarize_stories(
             settings, since=since, until=until, force=bool(params.get("force"))

@@ -1,9 +1,10 @@
 """
 ### dyad_digest: the morning digest, built, rendered and mailed exactly once (daily)
 
-Runs at `DYAD_DIGEST__SEND_TIME` (HH:MM, default 07:00) in `DYAD_DIGEST__TIMEZONE` (default
-UTC), the same variables Dyad's settings read (`DYAD_DIGEST_SCHEDULE=none`: manual runs
-only). Also runnable by hand with the Params below.
+Runs daily at the settings' `digest.send_time` (HH:MM, default 07:00) in `digest.timezone`
+(default UTC), read from Dyad's settings (`DYAD_CONFIG` / `dyad.yaml` / `DYAD_DIGEST__*`) when
+the DAG is parsed, so the run closes the digest window it builds. `DYAD_DIGEST_SCHEDULE=none`:
+manual runs only. Also runnable by hand with the Params below.
 
 1. **build**: the digest for the date (param, else the run's date in the digest time zone):
    the stories of the window before the send time, grouped by country pair, with trends and the
@@ -12,24 +13,27 @@ only). Also runnable by hand with the Params below.
 3. **deliver**: one message per recipient (settings `recipients`, or the `recipients` param),
    claimed atomically before sending: clearing and re-running this run never mails anyone twice
    (`force` resends on purpose). Skipped on `dry_run`. SMTP from the `smtp_default` Connection,
-   else the settings; without any SMTP host the messages are written as .eml files.
+   else the settings; without any SMTP host the messages are written as .eml files. With no
+   recipients at all (settings and param both empty) the task is **skipped** with a warning
+   ("no recipients"), so the run is green but the UI shows that nothing was mailed.
 4. **record**: the outcome per recipient. A recipient refused for good fails alone; if the
    server was unreachable the task fails so Airflow retries it later, and nothing is lost.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Param, dag, get_current_context, task
 
-from dyad_airflow import dyad_settings, record_failure
+from dyad_airflow import digest_schedule, dyad_settings, record_failure
 
-_HOUR, _MINUTE = os.environ.get("DYAD_DIGEST__SEND_TIME", "07:00").split(":")
+log = logging.getLogger(__name__)
+FORMATS = ["json", "md", "html", "atom"]
 
 
 @task
@@ -77,15 +81,18 @@ def deliver(built: dict[str, Any], rendered: dict[str, str]) -> list[dict[str, A
     if params.get("dry_run"):
         raise AirflowSkipException("dry run: built and rendered, not sent")
     settings = dyad_settings()
+    to = list(params.get("recipients") or [])
+    if not to and not settings.recipients:
+        message = (
+            "no recipients: the digest was built and rendered but mailed to no one "
+            "(set `recipients` in the settings, or the recipients param)"
+        )
+        log.warning(message)
+        raise AirflowSkipException(message)
     digest = jobs.load_digest(settings, built["digest_id"])
     if params.get("follow"):
         digest = digest.for_recipient(list(params["follow"]))
-    report = jobs.send_digest(
-        settings,
-        digest,
-        to=list(params.get("recipients") or []) or None,
-        force=bool(params.get("force")),
-    )
+    report = jobs.send_digest(settings, digest, to=to or None, force=bool(params.get("force")))
     return [r.model_dump() for r in report.results]
 
 
@@ -102,10 +109,8 @@ def record(built: dict[str, Any], results: list[dict[str, Any]] | None) -> dict[
 
 @dag(
     dag_id=Path(__file__).stem,
-    schedule=CronTriggerTimetable(
-        f"{int(_MINUTE)} {int(_HOUR)} * * *",
-        timezone=os.environ.get("DYAD_DIGEST__TIMEZONE", "UTC"),
-    ),
+    schedule=digest_schedule(),
+    description="Daily digest: build, render and mail the stories of the window before send time",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -125,25 +130,37 @@ def record(built: dict[str, Any], results: list[dict[str, Any]] | None) -> dict[
             title="Digest date",
             description="Send date (YYYY-MM-DD); empty = the run's date.",
         ),
-        "days": Param(1, type="integer", minimum=1, maximum=366, title="Window in days"),
+        "days": Param(
+            1,
+            type="integer",
+            minimum=1,
+            maximum=366,
+            title="Window in days",
+            description="How many days before the send time the digest covers (1 = last 24 h).",
+        ),
         "recipients": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],
             items={"type": "string"},
             title="Recipients",
-            description="Send only to these addresses (empty = settings).",
+            description="Send only to these addresses, one per line (empty = the settings).",
         ),
         "follow": Param(
-            [],
-            type="array",
+            None,
+            type=["null", "array"],
             items={"type": "string"},
             title="Pairs or countries",
-            description='Limit to pairs like "IN-RU" or countries like "IN-*".',
+            description='Limit to pairs like "IN-RU" or countries like "IN-*" (empty = all).',
         ),
+        # The trigger form shows a multi-select for an array with `examples` (or `enum`), as in
+        # Airflow's example_params_ui_tutorial; `items.enum` makes validation refuse others.
         "formats": Param(
-            ["json", "md", "html", "atom"],
-            type="array",
-            items={"type": "string", "enum": ["json", "md", "html", "atom"]},
+            FORMATS,
+            type=["null", "array"],
+            items={"type": "string", "enum": FORMATS},
+            examples=FORMATS,
+            title="Formats",
+            description="Which files to write (empty = all four).",
         ),
         "dry_run": Param(
             False, type="boolean", title="Dry run", description="Build and render, but do not send."

@@ -138,6 +138,7 @@ def summarize(clustered: dict[str, Any]) -> dict[str, Any]:
 @dag(
     dag_id=Path(__file__).stem,
     schedule=None if _SCHEDULE.lower() == "none" else _SCHEDULE,
+    description="Hourly: poll the feeds, extract new articles, detect pairs, cluster, summarise",
     start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,

@@ -6,11 +6,14 @@ does not put the dags folder on sys.path. pipeline/ never imports this package.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import socket
 from typing import Any
 
 from airflow.sdk import Asset
+
+log = logging.getLogger(__name__)
 
 STORIES = Asset("dyad://stories")
 LLM_POOL = "dyad_llm"
@@ -22,6 +25,49 @@ def worker_name() -> str:
     """``[core] hostname_callable`` for Dyad's workers: ``DYAD_WORKER_NAME`` when set (several
     workers in one host or in containers stay distinguishable in the UI), else the FQDN."""
     return os.environ.get("DYAD_WORKER_NAME") or socket.getfqdn()
+
+
+def digest_schedule() -> Any:
+    """The ``dyad_digest`` timetable: every day at ``digest.send_time`` in ``digest.timezone``,
+    read from Dyad's settings (``DYAD_CONFIG`` / ``dyad.yaml`` / ``DYAD_DIGEST__*``) at parse time,
+    so the run and the digest window it closes stay in step. ``DYAD_DIGEST_SCHEDULE=none``: no
+    schedule (manual runs only); any other value is refused (an import error in the UI), since a
+    separate cron could only drift from ``digest.send_time``. When the settings cannot be loaded,
+    ``DYAD_DIGEST__SEND_TIME`` / ``DYAD_DIGEST__TIMEZONE`` (or 07:00 UTC) are used, with a
+    warning in the DAG processor's log."""
+    from airflow.sdk import CronTriggerTimetable
+
+    choice = os.environ.get("DYAD_DIGEST_SCHEDULE", "").strip()
+    if choice.lower() == "none":
+        return None
+    if choice:
+        raise ValueError(
+            f"DYAD_DIGEST_SCHEDULE={choice!r}: only 'none' (manual runs) is accepted; "
+            "the time comes from digest.send_time and digest.timezone"
+        )
+    send_time, timezone = _digest_send_time()
+    hour, minute = send_time.split(":")
+    return CronTriggerTimetable(f"{int(minute)} {int(hour)} * * *", timezone=timezone)
+
+
+def _digest_send_time() -> tuple[str, str]:
+    """``(send_time, timezone)`` from the settings, else from the environment with a warning."""
+    from pipeline.config import load_settings
+
+    try:
+        digest = load_settings().digest
+    except Exception as exc:  # parse time: a broken settings file must not hide the DAG
+        send_time = os.environ.get("DYAD_DIGEST__SEND_TIME", "07:00")
+        timezone = os.environ.get("DYAD_DIGEST__TIMEZONE", "UTC")
+        log.warning(
+            "dyad_digest: settings could not be loaded (%s); scheduled at %s %s from the "
+            "environment, which may not match the digest window",
+            exc,
+            send_time,
+            timezone,
+        )
+        return send_time, timezone
+    return digest.send_time, digest.timezone
 
 
 def _connection(conn_id: str) -> dict[str, Any] | None:

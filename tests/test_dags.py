@@ -346,3 +346,96 @@ def test_failure_callback_records_the_failed_task(tmp_path: Path) -> None:
     assert ("airflow", "error") in {
         (f["stage"], f["kind"]) for f in report["Failures in the last 7 days"]
     }
+
+
+def test_digest_schedule_follows_the_settings(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    config = tmp_path / "dyad.yaml"
+    config.write_text('digest:\n  send_time: "06:30"\n  timezone: Europe/Berlin\n')
+    monkeypatch.setenv("DYAD_CONFIG", str(config))
+    monkeypatch.delenv("DYAD_DIGEST_SCHEDULE", raising=False)
+    monkeypatch.delenv("DYAD_DIGEST__SEND_TIME", raising=False)
+    timetable = load_dagbag().dags["dyad_digest"].timetable
+    assert (timetable.expression, str(timetable.timezone)) == ("30 6 * * *", "Europe/Berlin")
+
+    monkeypatch.setenv("DYAD_DIGEST_SCHEDULE", "none")
+    bag = load_dagbag()
+    assert bag.import_errors == {} and type(bag.dags["dyad_digest"].timetable).__name__ == (
+        "NullTimetable"
+    )
+
+    monkeypatch.setenv("DYAD_DIGEST_SCHEDULE", "0 5 * * *")  # a cron of its own would drift
+    bag = load_dagbag()
+    assert "dyad_digest" not in bag.dags
+    assert any("only 'none'" in str(e) for e in bag.import_errors.values())
+
+    monkeypatch.delenv("DYAD_DIGEST_SCHEDULE")
+    config.write_text("digest: [broken\n")  # unreadable settings: the environment, with a warning
+    monkeypatch.setenv("DYAD_DIGEST__SEND_TIME", "05:15")
+    with caplog.at_level("WARNING", logger="dyad_airflow"):
+        timetable = load_dagbag().dags["dyad_digest"].timetable
+    assert timetable.expression == "15 5 * * *"
+    assert "settings could not be loaded" in caplog.text
+
+
+def test_dags_have_descriptions_and_documented_optional_params(airflow_home: Path) -> None:
+    bag = load_dagbag()
+    for dag_id, dag in bag.dags.items():
+        assert dag.description, dag_id
+        for name in dag.params:
+            param = dag.params.get_param(name)
+            assert param.schema.get("title") and param.description, (dag_id, name)
+        dag.params.validate()  # the trigger form opens with no "This field is required"
+    formats = bag.dags["dyad_digest"].params.get_param("formats").schema
+    # Airflow's form renders a multi-select for an array with `examples` or `enum`
+    assert formats["examples"] == formats["items"]["enum"] == ["json", "md", "html", "atom"]
+    assert "null" in formats["type"] and "array" in formats["type"]
+
+
+def test_scheduled_digest_without_recipients_is_skipped_with_a_warning(
+    airflow_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    monkeypatch.setenv("DYAD_DATA_DIR", str(tmp_path / "var"))
+    for key in ("DYAD_RECIPIENTS", "DYAD_CONFIG", "AIRFLOW_CONN_SMTP_DEFAULT"):
+        monkeypatch.delenv(key, raising=False)
+    with caplog.at_level("WARNING"):
+        run = load_dagbag().dags["dyad_digest"].test(logical_date=None)
+    assert run.state == "success"
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states == {
+        "build": "success",
+        "render": "success",
+        "deliver": "skipped",
+        "record": "success",
+    }
+    assert "no recipients: the digest was built and rendered but mailed to no one" in caplog.text
+    assert not list((tmp_path / "var" / "digests").glob("*/*.eml"))
+
+
+def test_make_airflow_points_the_execution_api_at_the_chosen_port(tmp_path: Path) -> None:
+    """The script as `make airflow` runs it, with a stand-in `airflow` that records the
+    environment `airflow standalone` would get (nothing is started)."""
+    import shutil
+    import subprocess
+
+    root = Path(__file__).parent.parent
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(root / "scripts" / "airflow_standalone.sh", tmp_path / "scripts")
+    stub = tmp_path / ".venv" / "bin" / "airflow"
+    stub.parent.mkdir(parents=True)
+    stub.write_text('#!/bin/sh\n[ "$1" = standalone ] && env | grep "^AIRFLOW__" | sort\nexit 0\n')
+    stub.chmod(0o755)
+    env = {"PATH": "/usr/bin:/bin", "AIRFLOW__API__PORT": "8093"}
+    result = subprocess.run(
+        ["bash", str(tmp_path / "scripts" / "airflow_standalone.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    lines = result.stdout.splitlines()
+    assert "AIRFLOW__API__PORT=8093" in lines
+    assert "AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:8093/execution/" in lines
+    assert "Mail: no smtp_default connection" in result.stdout  # no Mailpit is assumed

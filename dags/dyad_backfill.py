@@ -24,6 +24,72 @@ from airflow.sdk import Param, dag, get_current_context, task
 from dyad_airflow import LLM_POOL, LLM_QUEUE, dyad_settings, record_failure
 
 
+def _range(context: Any) -> tuple[Any, Any]:
+    """The range's first and last instants (UTC): the params, else the day before the
+    run's date through the run's date."""
+    from datetime import UTC, datetime, time, timedelta
+
+    params = context["params"]
+    if params.get("until"):
+        last = datetime.fromisoformat(params["until"]).date()
+    else:
+        last = context["dag_run"].run_after.astimezone(UTC).date()
+    since = params.get("since")
+    first = datetime.fromisoformat(since).date() if since else last - timedelta(days=1)
+    return datetime.combine(first, time(), UTC), datetime.combine(last, time.max, UTC)
+
+
+@task
+def reingest() -> dict[str, Any]:
+    """Ingest again from the WARC recording (nothing to do without one)."""
+    from pipeline import jobs
+    from pipeline.config import Settings
+
+    params = get_current_context()["params"]
+    if not params.get("warc"):
+        return {"reingested": False}
+    base = dyad_settings()
+    settings = Settings.model_validate(base.model_dump() | {"replay_path": Path(params["warc"])})
+    feeds = Path(params["feeds_file"]) if params.get("feeds_file") else None
+    report = jobs.run_ingest(settings, feeds)
+    return {"reingested": True, "entries": report.entry_counts()}
+
+
+@task
+def redetect(reingested: dict[str, Any]) -> dict[str, Any]:
+    """Re-run detection on the range."""
+    from pipeline import jobs
+
+    context = get_current_context()
+    params = context["params"]
+    since, until = _range(context)
+    settings = dyad_settings()
+    marked = jobs.reset_detection(settings, since, until, params.get("feed_url"))
+    counts = jobs.detect_pending(settings)
+    return {"marked": marked, "checked": counts.checked, "bilateral": counts.bilateral}
+
+
+@task(pool=LLM_POOL, queue=LLM_QUEUE)
+def resummarize(detected: dict[str, Any]) -> dict[str, Any]:
+    """Re-cluster the range and update its summaries."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from pipeline import jobs
+
+    context = get_current_context()
+    params = context["params"]
+    since, until = _range(context)
+    settings = dyad_settings()
+    report = jobs.summarize_stories(
+        settings, since=since, until=until, force=bool(params.get("force"))
+    )
+    try:
+        jobs.check_model_outcome(settings, report)
+    except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
+        raise AirflowFailException(str(exc)) from exc
+    return {"stories": report.stories, "statuses": report.statuses, "calls": report.calls}
+
+
 @dag(
     dag_id=Path(__file__).stem,
     schedule=None,
@@ -80,70 +146,6 @@ from dyad_airflow import LLM_POOL, LLM_QUEUE, dyad_settings, record_failure
     },
 )
 def dyad_backfill() -> None:
-    def _range(context: Any) -> tuple[Any, Any]:
-        """The range's first and last instants (UTC): the params, else the day before the
-        run's date through the run's date."""
-        from datetime import UTC, datetime, time, timedelta
-
-        params = context["params"]
-        if params.get("until"):
-            last = datetime.fromisoformat(params["until"]).date()
-        else:
-            last = context["dag_run"].run_after.astimezone(UTC).date()
-        since = params.get("since")
-        first = datetime.fromisoformat(since).date() if since else last - timedelta(days=1)
-        return datetime.combine(first, time(), UTC), datetime.combine(last, time.max, UTC)
-
-    @task
-    def reingest() -> dict[str, Any]:
-        """Ingest again from the WARC recording (nothing to do without one)."""
-        from pipeline import jobs
-        from pipeline.config import Settings
-
-        params = get_current_context()["params"]
-        if not params.get("warc"):
-            return {"reingested": False}
-        base = dyad_settings()
-        settings = Settings.model_validate(
-            base.model_dump() | {"replay_path": Path(params["warc"])}
-        )
-        feeds = Path(params["feeds_file"]) if params.get("feeds_file") else None
-        report = jobs.run_ingest(settings, feeds)
-        return {"reingested": True, "entries": report.entry_counts()}
-
-    @task
-    def redetect(reingested: dict[str, Any]) -> dict[str, Any]:
-        """Re-run detection on the range."""
-        from pipeline import jobs
-
-        context = get_current_context()
-        params = context["params"]
-        since, until = _range(context)
-        settings = dyad_settings()
-        marked = jobs.reset_detection(settings, since, until, params.get("feed_url"))
-        counts = jobs.detect_pending(settings)
-        return {"marked": marked, "checked": counts.checked, "bilateral": counts.bilateral}
-
-    @task(pool=LLM_POOL, queue=LLM_QUEUE)
-    def resummarize(detected: dict[str, Any]) -> dict[str, Any]:
-        """Re-cluster the range and update its summaries."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from pipeline import jobs
-
-        context = get_current_context()
-        params = context["params"]
-        since, until = _range(context)
-        settings = dyad_settings()
-        report = jobs.summarize_stories(
-            settings, since=since, until=until, force=bool(params.get("force"))
-        )
-        try:
-            jobs.check_model_outcome(settings, report)
-        except jobs.LLMNoSummaries as exc:  # the operator is alerted; a retry would not help
-            raise AirflowFailException(str(exc)) from exc
-        return {"stories": report.stories, "statuses": report.statuses, "calls": report.calls}
-
     resummarize(redetect(reingest()))
 
 

@@ -34,7 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.errors import NoExtractableText  # noqa: E402
-from pipeline.extract import _CONFIG, decode_html, extract_article  # noqa: E402
+from pipeline.extract import (  # noqa: E402
+    decode_html,
+    extract_article,
+    trafilatura_document,
+)
 from pipeline.textclean import apply_page_styles, clean_text, drop_invisible  # noqa: E402
 
 PAGES = ROOT.parent / "shared" / "corpus" / "articles" / "html"
@@ -45,20 +49,7 @@ def _trafilatura(html: str, fast: bool) -> str:
     tree = trafilatura.utils.load_html(apply_page_styles(html))
     drop_invisible(tree)
     lxml.etree.strip_attributes(tree, "style")
-    document = trafilatura.bare_extraction(
-        tree,
-        url=URL,
-        fast=fast,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=False,
-        include_images=False,
-        include_links=False,
-        deduplicate=False,
-        with_metadata=True,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-        config=_CONFIG,
-    )
+    document = trafilatura_document(tree, URL, fast=fast, with_metadata=True)
     return clean_text(getattr(document, "text", None) or "", 200_000) if document else ""
 
 

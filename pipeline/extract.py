@@ -157,8 +157,11 @@ def check_complexity(body: bytes, max_tags: int) -> None:
         raise PageTooComplex(f"page has {tags} tags, over the {max_tags} limit")
 
 
-def _extract(tree: lxml.html.HtmlElement, url: str, *, fast: bool) -> Any:
-    """trafilatura's document for ``tree`` with Dyad's options (metadata only on the fast pass)."""
+def trafilatura_document(
+    tree: lxml.html.HtmlElement, url: str, *, fast: bool, with_metadata: bool | None = None
+) -> Any:
+    """trafilatura's document for ``tree`` with Dyad's options (metadata, unless asked, only on
+    the fast pass). ``bench/bench_extract.py`` compares the passes with it."""
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -169,7 +172,7 @@ def _extract(tree: lxml.html.HtmlElement, url: str, *, fast: bool) -> Any:
         include_images=False,
         include_links=False,
         deduplicate=False,
-        with_metadata=fast,
+        with_metadata=fast if with_metadata is None else with_metadata,
         date_extraction_params={"extensive_search": False, "original_date": True},
         config=_CONFIG,
     )
@@ -207,10 +210,10 @@ def extract_article(html: str, url: str, *, text_max_chars: int = 200_000) -> Ex
     # style merely contains "hidden" or "border" (overflow:hidden is everywhere): visibility has
     # been judged above, so trafilatura sees no styles.
     lxml.etree.strip_attributes(tree, "style")
-    document = _extract(tree, url, fast=True)
+    document = trafilatura_document(tree, url, fast=True)
     text = _document_text(document, text_max_chars)
     if _looks_short(text, tree):
-        fuller = _document_text(_extract(tree, url, fast=False), text_max_chars)
+        fuller = _document_text(trafilatura_document(tree, url, fast=False), text_max_chars)
         if len(fuller) > len(text):
             text = fuller
     if len(text) < MIN_TEXT_CHARS:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Engine, case, select, update
+from sqlalchemy import Connection, Engine, case, select, update
 
 from pipeline.store.db import upsert_insert
 from pipeline.store.tables import HostScheduleRow
@@ -26,11 +26,7 @@ class StoreSchedule:
         last booking; returns it (epoch seconds)."""
         row = HostScheduleRow
         with self.engine.begin() as conn:
-            conn.execute(
-                upsert_insert(conn, row)
-                .values(host=host, next_start=0.0)
-                .on_conflict_do_nothing(index_elements=["host"])
-            )
+            _ensure_row(conn, host)
             booked = conn.execute(
                 update(row)
                 .where(row.host == host)
@@ -47,11 +43,7 @@ class StoreSchedule:
         """Keep the later of the stored and the new "not before" time."""
         row = HostScheduleRow
         with self.engine.begin() as conn:
-            conn.execute(
-                upsert_insert(conn, row)
-                .values(host=host, next_start=0.0)
-                .on_conflict_do_nothing(index_elements=["host"])
-            )
+            _ensure_row(conn, host)
             conn.execute(
                 update(row)
                 .where(row.host == host, (row.not_before.is_(None)) | (row.not_before < until))
@@ -65,3 +57,11 @@ class StoreSchedule:
                 select(HostScheduleRow.not_before).where(HostScheduleRow.host == host)
             ).scalar()
         return until if until is not None and until > now else None
+
+
+def _ensure_row(conn: Connection, host: str) -> None:
+    conn.execute(
+        upsert_insert(conn, HostScheduleRow)
+        .values(host=host, next_start=0.0)
+        .on_conflict_do_nothing(index_elements=["host"])
+    )

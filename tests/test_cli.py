@@ -232,3 +232,21 @@ def test_validation_errors_are_field_lines_without_the_pydantic_link(tmp_path: P
     assert_message(result, 1, "feed list feeds.yaml: entry 1 is invalid:", "  enabled: Input")
     for text in (result.stderr,):
         assert "errors.pydantic.dev" not in text and "For further information" not in text
+
+
+def test_the_command_line_loads_no_pipeline_library_until_a_command_needs_it() -> None:
+    """`dyad --help` and a command's start-up do not import every job's libraries: the jobs
+    load on first use (openai, datasketch/scipy, trafilatura, SQLAlchemy took seconds)."""
+    code = (
+        "import sys, pipeline.cli\n"
+        "heavy = ('openai', 'datasketch', 'scipy', 'trafilatura', 'sqlalchemy', 'feedparser')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert loaded.stdout.strip() == "[]"
+    from pipeline import jobs
+
+    assert jobs.run_ingest.__module__ == "pipeline.jobs.ingest"  # loaded on first use
+    assert set(jobs.__all__) <= set(dir(jobs)) | set(jobs._WHERE)

@@ -11,39 +11,90 @@ these functions and nothing below them.
 
 The errors they raise are ``DyadError``s (re-exported here, with ``LLMNoSummaries``), so the
 callers need nothing else.
+
+Nothing below is imported until it is used (``__getattr__``), so ``dyad --help`` and a command
+that needs one job do not pay for the others' libraries (openai, datasketch/scipy, trafilatura).
 """
 
 from __future__ import annotations
 
-from pipeline.errors import DyadError, LLMNoSummaries
-from pipeline.jobs.detection import detect_articles, detect_pending, reset_detection
-from pipeline.jobs.digest import (
-    FORMATS,
-    DeliveryReport,
-    build_digest,
-    load_digest,
-    send_digest,
-    write_outputs,
-)
-from pipeline.jobs.ingest import finish_ingest, ingest_shard, plan_ingest, run_ingest, start_ingest
-from pipeline.jobs.inspect import (
-    DetectOutcome,
-    ExtractOutcome,
-    detect_lines,
-    extract_sources,
-    feed_health,
-    store_status,
-)
-from pipeline.jobs.maintain import build_sample, export_opml, import_opml, purge, upgrade_store
-from pipeline.jobs.runs import record_task_failure, utc_now
-from pipeline.jobs.stories import (
-    ClusterReport,
-    SummarizeReport,
-    check_model_outcome,
-    cluster_window,
-    summarize_stories,
-)
-from pipeline.records import IngestReport
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.errors import DyadError, LLMNoSummaries
+    from pipeline.jobs.detection import detect_articles, detect_pending, reset_detection
+    from pipeline.jobs.digest import (
+        FORMATS,
+        DeliveryReport,
+        build_digest,
+        load_digest,
+        send_digest,
+        write_outputs,
+    )
+    from pipeline.jobs.ingest import (
+        finish_ingest,
+        ingest_shard,
+        plan_ingest,
+        run_ingest,
+        start_ingest,
+    )
+    from pipeline.jobs.inspect import (
+        DetectOutcome,
+        ExtractOutcome,
+        detect_lines,
+        extract_sources,
+        feed_health,
+        store_status,
+    )
+    from pipeline.jobs.maintain import build_sample, export_opml, import_opml, purge, upgrade_store
+    from pipeline.jobs.runs import record_task_failure, utc_now
+    from pipeline.jobs.stories import (
+        ClusterReport,
+        SummarizeReport,
+        check_model_outcome,
+        cluster_window,
+        summarize_stories,
+    )
+    from pipeline.records import IngestReport
+
+_WHERE = {
+    "ClusterReport": "pipeline.jobs.stories",
+    "DeliveryReport": "pipeline.jobs.digest",
+    "DetectOutcome": "pipeline.jobs.inspect",
+    "DyadError": "pipeline.errors",
+    "ExtractOutcome": "pipeline.jobs.inspect",
+    "FORMATS": "pipeline.jobs.digest",
+    "IngestReport": "pipeline.records",
+    "LLMNoSummaries": "pipeline.errors",
+    "SummarizeReport": "pipeline.jobs.stories",
+    "build_digest": "pipeline.jobs.digest",
+    "build_sample": "pipeline.jobs.maintain",
+    "check_model_outcome": "pipeline.jobs.stories",
+    "cluster_window": "pipeline.jobs.stories",
+    "detect_articles": "pipeline.jobs.detection",
+    "detect_lines": "pipeline.jobs.inspect",
+    "detect_pending": "pipeline.jobs.detection",
+    "export_opml": "pipeline.jobs.maintain",
+    "extract_sources": "pipeline.jobs.inspect",
+    "feed_health": "pipeline.jobs.inspect",
+    "finish_ingest": "pipeline.jobs.ingest",
+    "import_opml": "pipeline.jobs.maintain",
+    "ingest_shard": "pipeline.jobs.ingest",
+    "load_digest": "pipeline.jobs.digest",
+    "plan_ingest": "pipeline.jobs.ingest",
+    "purge": "pipeline.jobs.maintain",
+    "record_task_failure": "pipeline.jobs.runs",
+    "reset_detection": "pipeline.jobs.detection",
+    "run_ingest": "pipeline.jobs.ingest",
+    "send_digest": "pipeline.jobs.digest",
+    "start_ingest": "pipeline.jobs.ingest",
+    "store_status": "pipeline.jobs.inspect",
+    "summarize_stories": "pipeline.jobs.stories",
+    "upgrade_store": "pipeline.jobs.maintain",
+    "utc_now": "pipeline.jobs.runs",
+    "write_outputs": "pipeline.jobs.digest",
+}
 
 __all__ = [
     "FORMATS",
@@ -82,3 +133,13 @@ __all__ = [
     "utc_now",
     "write_outputs",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the job (or record) ``name`` from its module on first use."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pipeline.jobs' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -3,14 +3,16 @@
 Serves generated feeds (and article pages) from loopback servers, runs the real ingest over them
 into a fresh SQLite store, and prints articles/s end to end, time per stage and peak memory. On
 the same pages it times bare ``trafilatura.extract`` in one process as the CPU floor and prints
-the ratio. Pages are the real article pages of ``../shared/corpus/articles`` when that folder
-exists (more realistic), otherwise generated 600-word pages. When ``../shared/corpus/feeds``
-exists, each real feed is also served from loopback and parsed, with entries per feed printed.
+the ratio. Pages are the real article pages of ``../shared/corpus/articles`` (``--corpus`` names
+another folder); without them the benchmark says so and stops (exit 2), unless ``--generated``
+asks for generated 600-word pages, which every line then names. When the corpus has ``feeds/``,
+each real feed is also served from loopback and parsed, with entries per feed printed.
 
 Politeness is relaxed for the benchmark (no spacing, 4 requests per host at once, pages spread
 over 4 loopback servers): it measures Dyad's own throughput, not the delay we impose on hosts.
 
-Usage: python bench/bench_ingest.py [--feeds 20] [--items 20] [--rounds 3]
+Usage: python bench/bench_ingest.py [--feeds 20] [--items 20] [--rounds 3] [--corpus DIR]
+       [--generated]
 """
 
 from __future__ import annotations
@@ -59,8 +61,8 @@ def generated_pages(count: int) -> list[bytes]:
     return pages
 
 
-def corpus_pages() -> list[bytes]:
-    folder = CORPUS / "articles" / "html"
+def corpus_pages(corpus: Path) -> list[bytes]:
+    folder = corpus / "articles" / "html"
     if not folder.is_dir():
         return []
     return [gzip.decompress(p.read_bytes()) for p in sorted(folder.glob("*.html.gz"))]
@@ -151,10 +153,10 @@ def run_once(n_feeds: int, n_items: int, pages: list[bytes]) -> tuple[float, dic
             srv.close()
 
 
-def corpus_feeds() -> None:
-    folder = CORPUS / "feeds"
+def corpus_feeds(corpus: Path) -> None:
+    folder = corpus / "feeds"
     if not folder.is_dir():
-        print("\n(../shared/corpus/feeds absent: real-feed parsing skipped)")
+        print(f"\n({folder} absent: real-feed parsing skipped)")
         return
     files = sorted(
         p for p in folder.iterdir() if p.is_file() and p.suffix in (".xml", ".rss", ".atom", ".rdf")
@@ -183,13 +185,25 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=20)
     parser.add_argument("--items", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="folder with articles/html")
+    parser.add_argument(
+        "--generated", action="store_true", help="use 100 generated pages (not real news)"
+    )
     args = parser.parse_args()
     logging.disable(logging.WARNING)  # per-article failures are counted in the report
-    pages = corpus_pages()
-    source = f"{len(pages)} real article pages from ../shared/corpus" if pages else ""
+    if args.generated:
+        pages, source = generated_pages(100), "100 GENERATED 600-word pages (not real news)"
+    else:
+        pages = corpus_pages(args.corpus)
+        source = f"{len(pages)} real article pages from {args.corpus}"
     if not pages:
-        pages = generated_pages(100)
-        source = "100 generated 600-word pages"
+        print(
+            f"bench_ingest needs the real pages in {args.corpus / 'articles' / 'html'} "
+            "(../shared/corpus); none found. Give --corpus DIR, or --generated to measure on "
+            "generated pages instead.",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
     total = args.feeds * args.items
     print(f"Pages: {source}; {args.feeds} feeds x {args.items} items = {total} articles per round")
     sample = pages[: min(len(pages), total)]
@@ -224,7 +238,7 @@ def main() -> None:
         f"worker {memory.peak_child / 2**20:.0f} MiB, "
         f"whole process tree {memory.peak_total / 2**20:.0f} MiB"
     )
-    corpus_feeds()
+    corpus_feeds(args.corpus)
 
 
 if __name__ == "__main__":

@@ -233,3 +233,53 @@ def test_a_dropped_connection_is_replaced(db_url: str) -> None:
     (feed,) = load_feeds(engine)  # pool_pre_ping notices and reconnects
     assert store_entry(engine, feed.id, entry(1), NOW).outcome == "new"
     engine.dispose()
+
+
+def test_window_queries_read_no_whole_table(tmp_path: Path) -> None:
+    """The summarise and digest window queries use indexes: SQLite's query plan for each
+    statement they send has no full scan of articles or entries (a scan grew every summarise run
+    with the size of the store, not the window)."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from pipeline.records import Story
+    from pipeline.store.digests import ledger_counts
+    from pipeline.store.stories import bilateral_articles, story_articles
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = load_feeds(engine)
+    for i in range(1, 30):
+        store_entry(engine, feed.id, entry(i, link=f"https://a.example/{i}"), NOW)
+    sent: list[tuple[str, object]] = []
+
+    def record(*args: object) -> None:
+        sent.append((str(args[2]), args[3]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    since, until = NOW - timedelta(days=1), NOW + timedelta(days=1)
+    bilateral_articles(engine, since, until, candidates=True)
+    story = Story(
+        id="s1",
+        dyad="IN-RU",
+        article_ids=(1, 2),
+        first_seen=NOW,
+        last_seen=NOW,
+        outlets=("A",),
+        content_hash="h",
+    )
+    story_articles(engine, story)
+    ledger_counts(engine, since, until)
+    event.remove(engine, "before_cursor_execute", record)
+    scans = []
+    with engine.connect() as conn:
+        for statement, parameters in sent:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters).all()
+            scans += [
+                (statement.split()[0:4], row[-1])
+                for row in plan
+                if row[-1].startswith(("SCAN articles", "SCAN entries"))
+            ]
+    engine.dispose()
+    assert sent and scans == []

@@ -25,11 +25,13 @@ from pipeline.store.tables import (
 )
 
 
-def _first_outlet() -> Any:
-    """Subquery: each article's outlet (the first feed name that listed it)."""
+def _first_outlet(article_ids: Any) -> Any:
+    """Subquery: the outlet (the first feed name that listed it) of each of ``article_ids`` (a
+    list or a subquery of ids), so only their entries are read, never the whole table."""
     return (
         select(EntryRow.article_id, func.min(FeedRow.name).label("outlet"))
         .join(FeedRow, FeedRow.id == EntryRow.feed_id)
+        .where(EntryRow.article_id.in_(article_ids))
         .group_by(EntryRow.article_id)
         .subquery()
     )
@@ -54,17 +56,21 @@ def bilateral_articles(
 ) -> list[BilateralArticle]:
     """Bilateral articles first seen (or published) in [since, until], with their outlet; with
     ``candidates``, also the articles detection passed at the candidate threshold only."""
-    outlet = _first_outlet()
     chosen = ArticleRow.dyad.is_not(None) if candidates else ArticleRow.bilateral.is_(True)
+    in_window = (
+        chosen,
+        ArticleRow.dyad.is_not(None),
+        ArticleRow.first_seen_at >= since,
+        ArticleRow.first_seen_at <= until,
+    )
+    outlet = _first_outlet(select(ArticleRow.id).where(*in_window))
     stmt = (
         select(ArticleRow, outlet.c.outlet)
         .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)
-        .where(chosen, ArticleRow.dyad.is_not(None))
-        .where(ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at <= until)
-        .order_by(ArticleRow.id)
-    )
+        .where(*in_window)
+    )  # no ORDER BY: it made SQLite scan every article by rowid; sorted below instead
     with Session(engine) as session:
-        rows = session.execute(stmt).all()
+        rows = sorted(session.execute(stmt).all(), key=lambda row: row[0].id)
     return [
         BilateralArticle(
             id=a.id,
@@ -122,7 +128,7 @@ def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> Non
 
 def story_articles(engine: Engine, story: Story) -> list[StoryArticle]:
     """The member articles of a story with their text and first outlet, oldest first."""
-    outlet = _first_outlet()
+    outlet = _first_outlet(list(story.article_ids))
     stmt = (
         select(ArticleRow, outlet.c.outlet)
         .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)

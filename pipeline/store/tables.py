@@ -137,6 +137,8 @@ class ArticleRow(Base):
         Index("ix_articles_status", "status"),
         Index("ix_articles_dyad", "dyad"),
         Index("ix_articles_story_id", "story_id"),
+        Index("ix_articles_first_seen_at", "first_seen_at"),
+        Index("ix_articles_gazetteer_version", "gazetteer_version"),
     )
 
 

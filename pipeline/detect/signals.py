@@ -109,14 +109,6 @@ def _phrase_lists(gaz: Gazetteer) -> dict[str, _PhraseList]:
     return found
 
 
-def _lowercased(counts: Counter[str]) -> Counter[str]:
-    """The same counts with every token lowercased (tokens differing only in case add up)."""
-    lowered: Counter[str] = Counter()
-    for token, count in counts.items():
-        lowered[token.lower()] += count
-    return lowered
-
-
 @dataclass(frozen=True)
 class _TokenCounts:
     """How often each token occurs in the whole article and in its head (title and lead)."""
@@ -129,9 +121,15 @@ class _TokenCounts:
     @classmethod
     def of(cls, token_lists: dict[str, list[str]]) -> _TokenCounts:
         """The counts of the sections' tokens, as written and lowercased."""
-        everything = Counter(itertools.chain.from_iterable(token_lists.values()))
-        head = Counter(token_lists["title"] + token_lists["lead"])
-        return cls(everything, _lowercased(everything), head, _lowercased(head))
+        tokens = list(itertools.chain.from_iterable(token_lists.values()))
+        head = token_lists["title"] + token_lists["lead"]
+        # Counter over an iterable counts in C; tokens differing only in case add up when lowered.
+        return cls(
+            Counter(tokens),
+            Counter(map(str.lower, tokens)),
+            Counter(head),
+            Counter(map(str.lower, head)),
+        )
 
 
 def _occurrences(counts: Counter[str], words: frozenset[str]) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from pipeline import jobs
 from pipeline.config import Settings
+from pipeline.detect import load_gazetteer
 from pipeline.records import FeedStatus
 from pipeline.store.db import open_engine
 from pipeline.store.runs import table_counts
@@ -89,9 +90,11 @@ def test_conditional_get_second_run_stores_nothing(tmp_path: Path, server: Loopb
     assert first.feeds[0].status == FeedStatus.OK and first.entry_counts()["new"] == 1
     before = counts(settings)
     server.routes["/feed"].handler = conditional
+    load_gazetteer.cache_clear()
     second = ingest(settings, feeds)
     assert second.feeds[0].status == FeedStatus.NOT_MODIFIED
     assert counts(settings) == before
+    assert load_gazetteer.cache_info().currsize == 0  # nothing new: no gazetteer was built
     sent = server.hits("/feed")[-1].headers
     assert sent["if-none-match"] == 'W/"v1-abc"'  # byte for byte what the server gave
     assert sent["if-modified-since"] == "Mon, 23 Nov 2026 10:00:00 GMT"

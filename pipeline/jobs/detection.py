@@ -30,14 +30,15 @@ def detect_articles(
     engine: Engine, feed_ids: Sequence[int] | None = None, *, settings: Settings | None = None
 ) -> DetectionCounts:
     """Run detection on articles whose text is new or whose gazetteer, model or thresholds
-    changed; store results."""
-    gazetteer = load_gazetteer()
+    changed; store results. The gazetteer is built only when there is an article to read, so an
+    hour with nothing new costs no gazetteer."""
     low = settings.detect.candidate_threshold if settings else None
     high = settings.detect.final_threshold if settings else None
-    version = detection_version(gazetteer, None, low, high)
+    version = detection_version(None, None, low, high)
     checked = bilateral = 0
     dyads: dict[str, int] = {}
     for article in articles_to_detect(engine, feed_ids, version):
+        gazetteer = load_gazetteer()  # cached after the first article
         result = detect_dyads(
             article.title,
             article.text,

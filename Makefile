@@ -79,11 +79,13 @@ format: $(SYNCED) ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: $(SYNCED) ## print ingest and detection figures (throughput, memory, quality)
+bench: $(SYNCED) ## print benchmark figures (throughput, memory, quality, idle hour, store growth)
 	$(VENV)/bin/python bench/bench_ingest.py
 	$(VENV)/bin/python bench/bench_detect.py
 	$(VENV)/bin/python bench/bench_summarize.py
 	$(VENV)/bin/python bench/bench_extract.py
+	$(VENV)/bin/python bench/bench_idle.py
+	$(VENV)/bin/python bench/bench_store.py
 
 train-detect: $(SYNCED) ## retrain the detection model from tests/data/real_news.jsonl (writes pipeline/data/detect_model.json)
 	$(VENV)/bin/python scripts/train_detect.py

@@ -37,7 +37,7 @@ from pipeline.store.articles import (
     pending_articles,
     save_article_failure,
     save_extraction,
-    store_entry,
+    store_entries,
 )
 from pipeline.store.feeds import (
     StoredFeed,
@@ -179,13 +179,14 @@ def _store_feed(
     """Store a fetched feed's entries, then its validators; report what was new."""
     outcomes = {"new": 0, "updated": 0, "duplicate": 0, "purged": 0}
     store_failures = 0
-    for entry in parsed.entries:
-        try:
-            outcomes[store_entry(ctx.engine, feed.id, entry, now).outcome] += 1
-        except SQLAlchemyError as exc:
+    stored = store_entries(ctx.engine, feed.id, parsed.entries, now)
+    for entry, outcome in zip(parsed.entries, stored, strict=True):
+        if isinstance(outcome, SQLAlchemyError):
             store_failures += 1
-            message = f"entry not stored: {exc.__class__.__name__}: {str(exc)[:300]}"
+            message = f"entry not stored: {outcome.__class__.__name__}: {str(outcome)[:300]}"
             ctx.fail("store", StoreError(message, item=entry.link or entry.entry_key))
+        else:
+            outcomes[outcome.outcome] += 1
     warnings = list(parsed.warnings)
     if parsed.skipped:
         cap = ctx.settings.feeds.max_items

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import DyadError
 from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEntry
@@ -63,28 +64,52 @@ def store_entry(engine: Engine, feed_id: int, entry: FeedEntry, now: datetime) -
     the item's text changed, so its page is fetched again.
     """
     with engine.begin() as conn:
-        purged = (
-            *(article_tombstone(key) for key in article_keys(entry)),
-            entry_tombstone(feed_id, entry.entry_key),
+        return _store_entry(conn, feed_id, entry, now)
+
+
+def store_entries(
+    engine: Engine, feed_id: int, entries: Sequence[FeedEntry], now: datetime
+) -> list[EntryOutcome | SQLAlchemyError]:
+    """Store a feed's entries as ``store_entry`` does, in one transaction (one commit per feed,
+    not per entry: a quarter to a half of the feeds stage's time went to commits and their round
+    trips). When the batch fails, it is rolled back and every entry is stored again in its own
+    transaction, so one bad entry costs only itself: its error is returned in its place and the
+    others are kept."""
+    try:
+        with engine.begin() as conn:
+            return [_store_entry(conn, feed_id, entry, now) for entry in entries]
+    except SQLAlchemyError:
+        pass  # one entry (or a concurrent writer) failed the batch: store them one by one
+    outcomes: list[EntryOutcome | SQLAlchemyError] = []
+    for entry in entries:
+        try:
+            outcomes.append(store_entry(engine, feed_id, entry, now))
+        except SQLAlchemyError as exc:
+            outcomes.append(exc)
+    return outcomes
+
+
+def _store_entry(conn: Connection, feed_id: int, entry: FeedEntry, now: datetime) -> EntryOutcome:
+    purged = (
+        *(article_tombstone(key) for key in article_keys(entry)),
+        entry_tombstone(feed_id, entry.entry_key),
+    )
+    if is_tombstoned(conn, purged):
+        return EntryOutcome("purged", 0)
+    article_id, article_new = _upsert_article(conn, entry, now)
+    existing = conn.execute(
+        select(EntryRow.id, EntryRow.content_hash).where(
+            EntryRow.feed_id == feed_id, EntryRow.entry_key == entry.entry_key
         )
-        if is_tombstoned(conn, purged):
-            return EntryOutcome("purged", 0)
-        article_id, article_new = _upsert_article(conn, entry, now)
-        existing = conn.execute(
-            select(EntryRow.id, EntryRow.content_hash).where(
-                EntryRow.feed_id == feed_id, EntryRow.entry_key == entry.entry_key
-            )
-        ).first()
-        if existing is None:
-            _insert_entry(conn, feed_id, entry, article_id, now)
-            return EntryOutcome("new" if article_new else "duplicate", article_id)
-        if existing.content_hash == entry.content_hash:
-            conn.execute(
-                update(EntryRow).where(EntryRow.id == existing.id).values(last_seen_at=now)
-            )
-            return EntryOutcome("duplicate", article_id)
-        _update_changed_entry(conn, existing.id, entry, article_id, now)
-        return EntryOutcome("updated", article_id)
+    ).first()
+    if existing is None:
+        _insert_entry(conn, feed_id, entry, article_id, now)
+        return EntryOutcome("new" if article_new else "duplicate", article_id)
+    if existing.content_hash == entry.content_hash:
+        conn.execute(update(EntryRow).where(EntryRow.id == existing.id).values(last_seen_at=now))
+        return EntryOutcome("duplicate", article_id)
+    _update_changed_entry(conn, existing.id, entry, article_id, now)
+    return EntryOutcome("updated", article_id)
 
 
 def _upsert_article(conn: Connection, entry: FeedEntry, now: datetime) -> tuple[int, bool]:

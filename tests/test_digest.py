@@ -21,7 +21,8 @@ from sqlalchemy import text
 
 from pipeline import jobs
 from pipeline.config import Settings
-from pipeline.digest.model import DIGEST_SCHEMA_FILE, digest_json_schema, follows
+from pipeline.digest.importance import baseline_before, pair_movement, story_importance
+from pipeline.digest.model import DIGEST_SCHEMA_FILE, TrendPoint, digest_json_schema, follows
 from pipeline.digest.render import render_markdown, render_text
 from pipeline.store.db import open_engine
 from tests.conftest import copy_store, make_settings
@@ -480,3 +481,27 @@ def test_a_crash_after_the_server_accepted_is_not_resent(
     assert "interrupted" in (report.results[0].detail or "")
     assert jobs.send_digest(settings, digest, force=True).count("sent") == 1
     assert len(inbox.messages) == 1
+
+
+# Issue 15, item 1: what matters most comes first.
+
+
+def test_a_conflict_outranks_routine_coverage_by_more_outlets() -> None:
+    """Importance weighs the score's size (conflict more), the change against the pair's
+    baseline, outlets with diminishing returns and novelty."""
+    conflict = story_importance(-6, 1, None, freshness=0.5, quiet_before=True)
+    routine = story_importance(1, 3, None, freshness=0.5, quiet_before=True)
+    assert conflict > routine
+    assert story_importance(1, 3, None, 0.5, True) > story_importance(1, 1, None, 0.5, True)
+    assert story_importance(-3, 1, 4.0, 0.5, False) > story_importance(-3, 1, -3.0, 0.5, False)
+    assert story_importance(2, 1, None, 1.0, True) > story_importance(2, 1, None, 0.0, True)
+    day = date(2026, 11, 1)
+    trend = [TrendPoint(day=day + timedelta(days=i), articles=1, score=5.0) for i in range(23)]
+    trend += [
+        TrendPoint(day=day + timedelta(days=23 + i), articles=2, score=-4.0) for i in range(7)
+    ]
+    assert baseline_before(trend, day + timedelta(days=23)) == (5.0, False)
+    assert pair_movement(trend, 7) == pair_movement(trend, 30) == -9.0  # at most 7 recent days
+    assert pair_movement(trend[:23], 7) == 0.0  # steady: no move
+    quiet = [TrendPoint(day=day + timedelta(days=i), articles=0, score=None) for i in range(29)]
+    assert pair_movement([*quiet, trend[0]], 1) == 5.0  # from nothing (neutral) to +5

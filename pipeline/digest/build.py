@@ -1,10 +1,10 @@
 """Building a digest from stored stories and summaries. Pure: rows in, ``Digest`` out.
 
 The window is the 24 hours before the send time on the digest's date, in the configured time
-zone (``digest_window``); any date can be rebuilt. Stories are grouped by country pair. Pairs are
-ordered by importance: distinct outlets reporting (coverage), the magnitude of the
-cooperation-conflict score (something big happened, either way), and whether anything new
-happened in the window; stories within a pair by the same. Only summaries a reader can use are
+zone (``digest_window``); any date can be rebuilt. Stories are grouped by country pair. Each
+story's importance comes from ``importance.story_importance`` (score magnitude, change against
+the pair's baseline, outlets, novelty); stories within a pair are ordered by it, and pairs by
+their most important story plus half of the next two. Only summaries a reader can use are
 shown (verified, unverified and local ones, each labelled, and the best summary of a story the
 model failed on, with the reason); rejected and pending ones are counted in the ledger. Links come
 only from our records and only when they are http(s). Whatever a summary's status or age, its
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from pipeline.digest.importance import baseline_before, pair_movement, story_importance
 from pipeline.digest.model import (
     Digest,
     DigestDyad,
@@ -64,10 +65,17 @@ def stored_summary(row: dict[str, Any]) -> StorySummary | None:
         return None
 
 
-def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) -> DigestStory | None:
-    """The digest entry of one story, when its summary is one a reader can use."""
+def _story(
+    row: dict[str, Any],
+    record: StorySummary | None,
+    window: tuple[datetime, datetime],
+    trend: list[TrendPoint],
+) -> DigestStory | None:
+    """The digest entry of one story, when its summary is one a reader can use; its importance
+    from ``importance.story_importance`` against the pair's ``trend`` before it."""
     if record is None or record.status not in SHOWN or record.summary is None:
         return None
+    start, end = window
     summary = record.summary
     sources = [
         source.model_copy(update={"url": source.url if is_fetchable(source.url) else None})
@@ -76,7 +84,10 @@ def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) ->
     score = summary.cooperation_score
     outlets = len({s.outlet for s in sources}) or len(row.get("outlets") or [])
     new = row["first_seen"] >= start
-    importance = outlets * 2.0 + abs(score) / 2.0 + (3.0 if new else 0.0)
+    baseline, quiet = baseline_before(trend, row["first_seen"].date())
+    span = (end - start).total_seconds() or 1.0
+    freshness = (row["first_seen"] - start).total_seconds() / span if new else 0.0
+    importance = story_importance(score, outlets, baseline, freshness, quiet)
     actor, target = _direction(summary, record.dyad)
     return DigestStory(
         story_id=row["id"],
@@ -95,7 +106,7 @@ def _story(row: dict[str, Any], record: StorySummary | None, start: datetime) ->
         last_seen=row["last_seen"],
         reactions=_reactions(summary, record.dyad),
         sources=sources,
-        importance=round(importance, 2),
+        importance=importance,
     )
 
 
@@ -182,26 +193,30 @@ def assemble_digest(
 ) -> Digest:
     """The digest for ``day`` from the rows the store returned."""
     start, end = window
+    rows_by_dyad: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in trend_rows:
+        rows_by_dyad[row["dyad"]].append(row)
+    trends = {dyad: _trend(rows_by_dyad.get(dyad, []), end, trend_days) for dyad in rows_by_dyad}
     grouped: dict[str, list[DigestStory]] = defaultdict(list)
     statuses: dict[SummaryStatus, int] = defaultdict(int)
     for row in story_rows:
         record = stored_summary(row)
         statuses[record.status if record else SummaryStatus.PENDING] += 1
-        story = _story(row, record, start)
+        trend = trends.get(row["dyad"]) or _trend([], end, trend_days)
+        story = _story(row, record, window, trend)
         if story is not None:
             grouped[row["dyad"]].append(story)
-    trends_by_dyad: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in trend_rows:
-        trends_by_dyad[row["dyad"]].append(row)
     previous_dyads = {d["dyad"]: d for d in (previous or {}).get("dyads", [])}
+    window_days = max(1, round((end - start).total_seconds() / 86400))
     dyads = [
         _dyad(
             dyad,
             stories,
-            _trend(trends_by_dyad.get(dyad, []), end, trend_days),
+            trends.get(dyad) or _trend([], end, trend_days),
             previous_dyads.get(dyad),
             names,
             max_stories,
+            window_days,
         )
         for dyad, stories in grouped.items()
     ]
@@ -241,9 +256,11 @@ def _dyad(
     before: dict[str, Any] | None,
     names: dict[str, str],
     max_stories: int,
+    window_days: int,
 ) -> DigestDyad:
-    """One pair's section: its stories by importance, its trend, and what changed since the
-    previous digest (``before``: that digest's section for the pair, if it had one)."""
+    """One pair's section: its stories by importance, its trend, how its score moved
+    (``importance.pair_movement``) and what changed since the previous digest (``before``: that
+    digest's section for the pair, if it had one)."""
     stories.sort(key=lambda s: (-s.importance, s.story_id))
     a, b = dyad.split("-")
     today = trend[-1] if trend else None
@@ -256,10 +273,11 @@ def _dyad(
     return DigestDyad(
         dyad=dyad,
         names=(names.get(a, a), names.get(b, b)),
-        importance=round(sum(s.importance for s in stories[:3]), 2),
+        importance=round(stories[0].importance + sum(s.importance for s in stories[1:3]) / 2, 2),
         stories=stories[:max_stories],
         more_stories=max(0, len(stories) - max_stories),
         trend=trend,
         coverage_change=coverage_change,
         score_change=score_change,
+        movement=pair_movement(trend, window_days),
     )

@@ -60,6 +60,10 @@ class DigestDyad(_Frozen):
     trend: list[TrendPoint] = Field(default_factory=list)
     coverage_change: int | None = Field(None, description="articles vs the previous digest's day")
     score_change: float | None = Field(None, description="mean score vs the previous digest")
+    movement: float | None = Field(
+        None,
+        description="recent mean score minus the earlier one (negative: toward conflict)",
+    )
 
 
 class Ledger(_Frozen):

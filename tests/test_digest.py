@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -22,8 +23,15 @@ from sqlalchemy import text
 from pipeline import jobs
 from pipeline.config import Settings
 from pipeline.digest.importance import baseline_before, pair_movement, story_importance
-from pipeline.digest.model import DIGEST_SCHEMA_FILE, TrendPoint, digest_json_schema, follows
-from pipeline.digest.render import render_markdown, render_text
+from pipeline.digest.lead import lead_items
+from pipeline.digest.model import (
+    DIGEST_SCHEMA_FILE,
+    Digest,
+    TrendPoint,
+    digest_json_schema,
+    follows,
+)
+from pipeline.digest.render import render_html, render_markdown, render_subject, render_text
 from pipeline.store.db import open_engine
 from tests.conftest import copy_store, make_settings
 
@@ -241,13 +249,13 @@ def test_a_stored_actor_or_target_outside_the_pair_is_never_shown(
     assert [r.country for r in story.reactions] == ["BO"]
     written = jobs.write_outputs(settings, digest, ["md", "html"])
     plain = render_text(digest)
-    assert "US->CN" not in plain and "THREATEN;" in plain
-    assert "US → CN" not in written["md"].read_text()
-    assert "US → CN" not in written["html"].read_text()
+    assert "threat;" in plain
+    for output in (plain, written["md"].read_text(), written["html"].read_text()):
+        assert "toward CN" not in output and "United States toward China" not in output
     record["summary"] |= {"actor_country": "BR", "target_country": "AR"}
     store_record(settings, "AR-BR", record)
     digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
-    assert "THREATEN BR->AR;" in render_text(digest)
+    assert "threat, Brazil toward Argentina;" in render_text(digest)
 
 
 def test_atom_feed_and_archive_site(tmp_path: Path, sample_db: Path) -> None:
@@ -483,7 +491,15 @@ def test_a_crash_after_the_server_accepted_is_not_resent(
     assert len(inbox.messages) == 1
 
 
-# Issue 15, item 1: what matters most comes first.
+# Issue 15, items 1, 2 and 4: lead first, fits the inbox, readable signals.
+
+
+def sent_html_part(eml: Path) -> tuple[int, str]:
+    """The HTML part of a written message: its bytes as sent (encoded body) and its text."""
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    part = message.get_body(("html",))
+    assert part is not None
+    return len(part.get_payload().encode("ascii")), part.get_content()
 
 
 def test_a_conflict_outranks_routine_coverage_by_more_outlets() -> None:
@@ -505,3 +521,102 @@ def test_a_conflict_outranks_routine_coverage_by_more_outlets() -> None:
     assert pair_movement(trend[:23], 7) == 0.0  # steady: no move
     quiet = [TrendPoint(day=day + timedelta(days=i), articles=0, score=None) for i in range(29)]
     assert pair_movement([*quiet, trend[0]], 1) == 5.0  # from nothing (neutral) to +5
+
+
+def test_the_lead_and_subject_put_the_conflict_first(tmp_path: Path, sample_db: Path) -> None:
+    """The sample's -6 expulsion (one outlet) leads, above the +2 India-Russia visit reported
+    by three outlets; the subject names countries, not ISO codes; a preheader is hidden."""
+    settings = settings_with_store(tmp_path, sample_db)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    lead = lead_items(digest)
+    assert 3 <= len(lead) <= 5 and lead[0].dyad.dyad == "CN-GB"
+    assert lead[0].story.cooperation_score == -6 and lead[0].story.outlets == 1
+    in_ru = next(d for d in digest.dyads if d.dyad == "IN-RU").stories[0]
+    assert in_ru.outlets == 3 and lead[0].story.importance > in_ru.importance
+    subject = render_subject(digest)
+    assert subject == (
+        "China-United Kingdom: Britain expels Chinese diplomat over spying on Hong Kong "
+        "activists; 22 more pairs"
+    )
+    html = render_html(digest)
+    body = html.split("<body", 1)[1]
+    hidden = body.split("</div>", 1)[0]
+    assert "display:none" in hidden and "Also: Greece-Turkey: Greek and Turkish" in hidden
+    lead_block = body.split("The lead", 1)[1].split("All pairs", 1)[0]
+    assert lead_block.index("Britain expels") < lead_block.index("Greek and Turkish")
+    assert "Heating up" in lead_block and "Egypt – Ethiopia (-4.0)" in lead_block
+    contents = body.split("All pairs", 1)[1].split("How to read it", 1)[0]
+    assert contents.count('href="#') == len(digest.dyads) == 23
+    assert 'id="CN-GB"' in body and 'id="IN-RU"' in body
+
+
+def big_digest(sample: Digest) -> Digest:
+    """A 40-pair day with 8 stories per pair, from the sample's real stories and trends."""
+    stories = [s for d in sample.dyads for s in d.stories]
+    pairs = []
+    for n in range(40):
+        base = sample.dyads[n % len(sample.dyads)]
+        picked = [
+            stories[(n * 8 + i) % len(stories)].model_copy(update={"story_id": f"s{n}-{i}"})
+            for i in range(8)
+        ]
+        trend = [
+            p.model_copy(update={"articles": (i * 7 + n) % 5}) for i, p in enumerate(base.trend)
+        ]
+        pairs.append(base.model_copy(update={"dyad": f"P{n:02d}-Q{n:02d}", "stories": picked,
+                                             "trend": trend}))  # fmt: skip
+    return sample.model_copy(update={"dyads": pairs})
+
+
+def test_the_html_part_fits_under_90_kb_for_the_sample_and_a_40_pair_day(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    """Gmail clips past ~102 KB; the HTML part as sent stays under 90 KB: the sample whole
+    (every story's summary), and a 40 x 8 day with every pair, the ledger and links to the
+    web version for what does not fit."""
+    settings = settings_with_store(
+        tmp_path, sample_db, digest={"site_url": "https://dyad.example/archive"}
+    )
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    sent = jobs.send_digest(settings, digest, to=["reader@example.org"])
+    size, html = sent_html_part(Path(sent.results[0].path or ""))
+    assert size < 90_000, size
+    assert all(s.summary[:60] in html.replace("&#39;", "'").replace("&quot;", '"')
+               for d in digest.dyads for s in d.stories)  # fmt: skip
+    assert html.count("<li>") == sum(len(s.key_points) for d in digest.dyads for s in d.stories)
+    assert "Run ledger" in html and "<td title=" not in html
+    big = big_digest(digest)
+    assert sum(len(d.stories) for d in big.dyads) == 320
+    written = jobs.send_digest(settings, big, to=["desk@example.org"])
+    size, html = sent_html_part(Path(written.results[0].path or ""))
+    assert size < 90_000, size
+    assert all(f'id="{d.dyad}"' in html for d in big.dyads) and "Run ledger" in html
+    assert 'href="https://dyad.example/archive/digest-2026-11-25.html#P39-Q39"' in html
+    assert render_html(big, max_bytes=None).count('<div class="s"') == 320  # web: whole
+
+
+def test_signals_are_explained_in_words_and_survive_dark_mode(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    """Trend rows with dates and counts, a legend for the score and the event types, direction
+    in country names, dark-mode styles and badges that say what their colour means."""
+    settings = settings_with_store(tmp_path, sample_db)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    html = render_html(digest)
+    section = html.split('id="CN-GB"', 1)[1].split('class="p dy"', 1)[0]
+    assert "1 article on 1 of 30 days, 26 Oct to 24 Nov (most: 1 on 3 Nov)" in section
+    assert "mean score -6 ▼ conflict" in section
+    assert "sanction or expulsion · United Kingdom toward China" in section
+    assert "-6 ▼ conflict</span>" in section
+    legend = html.split("How to read it", 1)[1].split('class="p dy"', 1)[0]
+    assert "-10 armed conflict" in legend and "+10 deep cooperation" in legend
+    assert "agreement" in legend and "protest" in legend and "talks or visit" in legend
+    visible = re.sub(r"<[^>]+>", " ", html.split("<body", 1)[1])
+    assert not re.search(r"\b(AGREE|SANCTION|CONSULT|PROTEST)\b", visible)
+    assert '<meta name="color-scheme" content="light dark">' in html
+    dark = html.split("@media (prefers-color-scheme: dark)", 1)[1]
+    assert ".bcoop" in dark and ".bconf" in dark  # each badge keeps its own colour
+    assert "#059669" not in html and "#dc2626" not in html  # no green/red pair
+    text_part = render_text(digest)
+    assert "1 article on 1 of 30 days, 26 Oct to 24 Nov (most: 1 on 3 Nov)" in text_part
+    assert "Score: -10 armed conflict" in text_part and "THE LEAD" in text_part

@@ -1,11 +1,13 @@
 """Rendering a digest: JSON, HTML email (+ plain text), Markdown, an Atom feed, a static site.
 
 HTML comes from Jinja2 templates with autoescaping on, so a hostile headline arrives as text;
-links are only our records' http(s) URLs (``Source.url`` is None otherwise). The email's
-CSS is inlined with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode in
-a style block, which clients that support them read). Trend lines are table cells with coloured
-blocks: pure HTML/CSS, no images, no scripts. The Atom feed is built with ElementTree (escaping
-by construction) and reads back in feedparser without errors.
+links are only our records' http(s) URLs (``Source.url`` is None otherwise). The email (lead,
+contents, pairs, in a size budget) is laid out by ``mail.render_email``; its CSS is inlined
+with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode in a style
+block, which clients that support them read). The subject and preheader come from ``lead``.
+The archive's pair pages draw trend lines as table cells with coloured blocks. The Atom feed
+is built with ElementTree (escaping by construction) and reads back in feedparser without
+errors.
 """
 
 from __future__ import annotations
@@ -18,11 +20,21 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import css_inline
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from pipeline.digest.lead import render_subject
+from pipeline.digest.mail import EMAIL_MAX_BYTES, FILTERS, lead_context, render_email
 from pipeline.digest.model import Digest, DigestStory, TrendPoint
 
+__all__ = [
+    "render_atom",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_subject",
+    "render_text",
+    "write_site",
+]
 ATOM = "http://www.w3.org/2005/Atom"
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
@@ -67,23 +79,12 @@ def _environment(autoescape: bool) -> Environment:
     env.filters.update(
         local=_local, signed=_signed, bar_height=_bar_height, bar_color=_bar_color, md=_markdown
     )
+    env.filters.update(FILTERS)
     return env
 
 
 _HTML = _environment(autoescape=True)
 _TEXT = _environment(autoescape=False)
-_INLINER = css_inline.CSSInliner(keep_style_tags=True)
-
-
-def render_subject(digest: Digest) -> str:
-    """The email subject: title, date, the first four pairs (and how many more), top headline."""
-    pairs = ", ".join(d.dyad for d in digest.dyads[:4])
-    more = f" +{len(digest.dyads) - 4}" if len(digest.dyads) > 4 else ""
-    headline = (
-        digest.dyads[0].stories[0].headline if digest.dyads and digest.dyads[0].stories else ""
-    )
-    body = f"{pairs}{more}: {headline}" if pairs else "nothing new"
-    return f"{digest.title} {digest.date.isoformat()} · {body}"
 
 
 def render_json(digest: Digest) -> str:
@@ -91,20 +92,24 @@ def render_json(digest: Digest) -> str:
     return json.dumps(digest.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n"
 
 
-def render_html(digest: Digest) -> str:
-    """The HTML email, CSS inlined."""
-    return _INLINER.inline(_HTML.get_template("email.html.j2").render(digest=digest))
+def render_html(
+    digest: Digest, site_url: str | None = None, *, max_bytes: int | None = EMAIL_MAX_BYTES
+) -> str:
+    """The HTML email, CSS inlined, under ``max_bytes`` as sent (what does not fit is linked to
+    the web version at ``site_url``); ``max_bytes=None``: everything, for the archive."""
+    return render_email(_HTML, digest, site_url, max_bytes)
 
 
 def render_text(digest: Digest) -> str:
     """The plain-text alternative of the email."""
-    text = _TEXT.get_template("email.txt.j2").render(digest=digest)
+    text = _TEXT.get_template("email.txt.j2").render(**lead_context(digest))
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
 def render_markdown(digest: Digest) -> str:
     """The digest as Markdown (text escaped; links in angle brackets)."""
-    return re.sub(r"\n{3,}", "\n\n", _TEXT.get_template("digest.md.j2").render(digest=digest))
+    page = _TEXT.get_template("digest.md.j2").render(**lead_context(digest))
+    return re.sub(r"\n{3,}", "\n\n", page)
 
 
 def render_atom(digests: list[Digest], title: str, site_url: str | None) -> bytes:
@@ -138,7 +143,8 @@ def write_site(digests: list[Digest], folder: Path, title: str, site_url: str | 
     stories: dict[str, dict[str, DigestStory]] = defaultdict(dict)
     names: dict[str, tuple[str, str]] = {}
     for digest in digests:
-        (folder / f"{digest.id}.html").write_text(render_html(digest), encoding="utf-8")
+        page = render_html(digest, site_url, max_bytes=None)
+        (folder / f"{digest.id}.html").write_text(page, encoding="utf-8")
         for dyad in digest.dyads:
             names[dyad.dyad] = dyad.names
             for story in dyad.stories:

@@ -102,7 +102,8 @@ def write_outputs(
         written["md"].write_text(render_markdown(digest), encoding="utf-8")
     if "html" in formats:
         written["html"] = folder / f"{digest.id}.html"
-        written["html"].write_text(render_html(digest), encoding="utf-8")
+        page = render_html(digest, settings.digest.site_url)
+        written["html"].write_text(page, encoding="utf-8")
         written["txt"] = folder / f"{digest.id}.txt"
         written["txt"].write_text(render_text(digest), encoding="utf-8")
     if "atom" in formats:
@@ -189,7 +190,7 @@ class _Mailing:
         message = build_message(
             subject=render_subject(mine),
             text=render_text(mine),
-            html=render_html(mine),
+            html=render_html(mine, self.settings.digest.site_url),
             sender=smtp.from_address,
             sender_name=smtp.from_name,
             recipient=address,

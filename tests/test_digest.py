@@ -624,3 +624,25 @@ def test_signals_are_explained_in_words_and_survive_dark_mode(
     text_part = render_text(digest)
     assert "1 article on 1 of 30 days, 26 Oct to 24 Nov (most: 1 on 3 Nov)" in text_part
     assert "Score: -10 armed conflict" in text_part and "THE LEAD" in text_part
+
+
+def test_the_ledger_counts_the_runs_that_fed_the_digests_stories(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    """The sample was read by one ingest run (today) of stories published in November: the
+    ledger beside those stories counts that run, not "0 feeds polled, 0 articles read"."""
+    settings = settings_with_store(tmp_path, sample_db)
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    ledger = digest.ledger
+    stories = [s for d in digest.dyads for s in d.stories]
+    outlets = {src.outlet for s in stories for src in s.sources}
+    assert ledger.feeds_polled == 6 and ledger.articles_read == 61  # the sample: 6 feeds, 61 pages
+    assert ledger.feeds_polled >= len(outlets) and ledger.articles_read >= sum(
+        len(s.sources) for s in stories
+    )
+    assert ledger.bilateral_stories == len(stories) == 23
+    text = render_text(digest)
+    assert "Feeds polled: 6" in text and "Articles read: 61" in text
+    # a day with no stories in its window and no run in it has nothing to count
+    empty = jobs.build_digest(settings, date(2026, 6, 1), clock=lambda: NOW)
+    assert not empty.dyads and empty.ledger.feeds_polled == 0 and empty.ledger.articles_read == 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select, update
 
 from pipeline.records import DeliveryStatus, FeedStatus
 from pipeline.store.db import upsert_insert
@@ -57,25 +57,77 @@ def trend_rows(
         return [dict(r) for r in conn.execute(stmt).mappings().all()]
 
 
+def _feeding_runs(conn: Connection, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Reports of the ingest runs that fed the window: those started in [start, end) and those
+    during which an article of a window story was first stored (a story published in the
+    window may have been read by a later run, e.g. a backfill or the offline sample)."""
+    window_articles = (
+        select(ArticleRow.first_seen_at)
+        .join(StoryRow, StoryRow.id == ArticleRow.story_id)
+        .where(StoryRow.last_seen >= start, StoryRow.last_seen < end)
+    )
+    fed = window_articles.where(
+        ArticleRow.first_seen_at >= RunRow.started_at,
+        ArticleRow.first_seen_at <= func.coalesce(RunRow.finished_at, RunRow.started_at),
+    ).exists()
+    stmt = select(RunRow.started_at, RunRow.finished_at, RunRow.report).where(
+        RunRow.kind == "ingest",
+        RunRow.report.is_not(None),
+        or_(and_(RunRow.started_at >= start, RunRow.started_at < end), fed),
+    )
+    return [dict(r) for r in conn.execute(stmt).mappings()]
+
+
+def _articles_read(
+    conn: Connection, start: datetime, end: datetime, runs: list[dict[str, Any]]
+) -> int:
+    """Articles first stored in [start, end) or during one of ``runs``."""
+    spans = [
+        and_(
+            ArticleRow.first_seen_at >= run["started_at"],
+            ArticleRow.first_seen_at <= (run["finished_at"] or run["started_at"]),
+        )
+        for run in runs
+    ]
+    in_window = and_(ArticleRow.first_seen_at >= start, ArticleRow.first_seen_at < end)
+    return int(conn.execute(select(func.count()).where(or_(in_window, *spans))).scalar_one())
+
+
+def _llm_figures(conn: Connection, start: datetime, end: datetime) -> dict[str, Any]:
+    """LLM usage and failures in [start, end) or for the window's stories."""
+    stories = select(StoryRow.id).where(StoryRow.last_seen >= start, StoryRow.last_seen < end)
+    failures = conn.execute(
+        select(FailureRow.kind, func.count())
+        .where(
+            FailureRow.stage == "summarize",
+            or_(and_(FailureRow.at >= start, FailureRow.at < end), FailureRow.item.in_(stories)),
+        )
+        .group_by(FailureRow.kind)
+    )
+    usage = conn.execute(
+        select(
+            func.coalesce(func.sum(LLMCallRow.calls), 0),
+            func.coalesce(func.sum(LLMCallRow.input_tokens + LLMCallRow.output_tokens), 0),
+            func.coalesce(func.sum(LLMCallRow.cost_usd), 0.0),
+        ).where(
+            or_(and_(LLMCallRow.at >= start, LLMCallRow.at < end), LLMCallRow.story_id.in_(stories))
+        )
+    ).one()
+    return {
+        "llm_calls": int(usage[0]),
+        "llm_tokens": int(usage[1]),
+        "llm_cost_usd": round(float(usage[2]), 4),
+        "llm_failures": {kind: int(n) for kind, n in failures},
+    }
+
+
 def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
-    """Feed, article, summary and LLM figures for runs and items in [start, end)."""
+    """The run ledger of the digest whose window is [start, end): feeds polled and articles read
+    by the ingest runs that fed its stories (or ran in the window), the feeds failing, and the
+    model's usage and failures in the window or for its stories."""
     with engine.connect() as conn:
-        reports = [
-            r
-            for (r,) in conn.execute(
-                select(RunRow.report).where(
-                    RunRow.kind == "ingest",
-                    RunRow.started_at >= start,
-                    RunRow.started_at < end,
-                    RunRow.report.is_not(None),
-                )
-            )
-        ]
-        articles = conn.execute(
-            select(func.count()).where(
-                ArticleRow.first_seen_at >= start, ArticleRow.first_seen_at < end
-            )
-        ).scalar_one()
+        runs = _feeding_runs(conn, start, end)
+        articles = _articles_read(conn, start, end, runs)
         failing = [
             name
             for (name,) in conn.execute(
@@ -84,25 +136,11 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
                 .order_by(FeedRow.name)
             )
         ]
-        llm_failures = {
-            kind: int(n)
-            for kind, n in conn.execute(
-                select(FailureRow.kind, func.count())
-                .where(FailureRow.stage == "summarize", FailureRow.at >= start, FailureRow.at < end)
-                .group_by(FailureRow.kind)
-            )
-        }
-        usage = conn.execute(
-            select(
-                func.coalesce(func.sum(LLMCallRow.calls), 0),
-                func.coalesce(func.sum(LLMCallRow.input_tokens + LLMCallRow.output_tokens), 0),
-                func.coalesce(func.sum(LLMCallRow.cost_usd), 0.0),
-            ).where(LLMCallRow.at >= start, LLMCallRow.at < end)
-        ).one()
+        llm = _llm_figures(conn, start, end)
     polled = not_modified = 0
     failed: set[str] = set()
-    for report in reports:
-        for feed in report.get("feeds", []):
+    for run in runs:
+        for feed in run["report"].get("feeds", []):
             polled += 1
             not_modified += feed.get("status") == FeedStatus.NOT_MODIFIED
             if feed.get("status") == FeedStatus.FAILED:
@@ -111,11 +149,8 @@ def ledger_counts(engine: Engine, start: datetime, end: datetime) -> dict[str, A
         "feeds_polled": polled,
         "feeds_not_modified": not_modified,
         "feeds_failed": sorted(failed | set(failing)),
-        "articles_read": int(articles),
-        "llm_calls": int(usage[0]),
-        "llm_tokens": int(usage[1]),
-        "llm_cost_usd": round(float(usage[2]), 4),
-        "llm_failures": llm_failures,
+        "articles_read": articles,
+        **llm,
     }
 
 

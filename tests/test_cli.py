@@ -255,3 +255,15 @@ def test_the_command_line_loads_no_pipeline_library_until_a_command_needs_it() -
         assert getattr(jobs, name) is not None, name
     with pytest.raises(AttributeError):
         jobs.no_such_job  # noqa: B018
+
+
+def test_digest_notes_an_unset_site_url(tmp_path: Path, sample_ingested_db: Path) -> None:
+    from tests.conftest import copy_store
+
+    copy_store(tmp_path, sample_ingested_db)
+    args = ("digest", "--date", "2026-11-25", "--days", "30", "--format", "atom")
+    result = dyad(tmp_path, *args)
+    assert "note: digest.site_url is not set" in result.stdout
+    assert "atom" in result.stdout
+    result = dyad(tmp_path, *args, env={"DYAD_DIGEST__SITE_URL": "https://news.example/"})
+    assert "note:" not in result.stdout

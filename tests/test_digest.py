@@ -258,19 +258,86 @@ def test_a_stored_actor_or_target_outside_the_pair_is_never_shown(
     assert "threat, Brazil toward Argentina;" in render_text(digest)
 
 
-def test_atom_feed_and_archive_site(tmp_path: Path, sample_db: Path) -> None:
+def test_atom_feed_and_archive_site(
+    tmp_path: Path, sample_db: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     settings = settings_with_store(tmp_path, sample_db)
+    jobs.build_digest(settings, date(2026, 6, 1), clock=lambda: NOW)  # an empty day
     for day in (date(2026, 11, 24), DAY):
         jobs.build_digest(settings, day, days=30, clock=lambda: NOW)
-    written = jobs.write_outputs(
-        settings, jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW), ["atom"]
-    )
-    feed = feedparser.parse(written["atom"].read_bytes())
-    assert not feed.bozo and len(feed.entries) == 2
-    assert feed.entries[0].title.startswith("Dyad · 2026-11-25")
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    with caplog.at_level("WARNING"):
+        written = jobs.write_outputs(settings, digest, ["atom"])
+    assert "digest.site_url is not set" in caplog.text
+    raw = written["atom"].read_bytes()
+    feed = feedparser.parse(raw)
+    assert not feed.bozo and len(feed.entries) == 2  # the empty day has no entry
+    entry = feed.entries[0]
+    assert entry.title.startswith("Dyad · 2026-11-25")
+    # the lead and a link, not the whole email
+    top = digest.dyads[0]
+    assert f"{top.names[0]} – {top.names[1]}: {top.stories[0].headline}" in entry.summary
+    assert "23 stories in 23 country pairs" in entry.summary
+    assert len(entry.content[0].value) < 4000 and len(raw) < 12000
+    assert entry.link == "digest-2026-11-25.html" and b"dyad.invalid" not in raw
     site = written["site"].parent
     assert (site / "dyad-IN-RU.html").exists() and (site / "digest-2026-11-24.html").exists()
+    assert (site / "digest-2026-06-01.html").exists()  # the archive keeps every digest
     assert "India – Russia" in (site / "index.html").read_text()
+
+
+def test_atom_links_are_absolute_and_updated_is_stable_across_rebuilds(
+    tmp_path: Path, sample_db: Path
+) -> None:
+    settings = settings_with_store(
+        tmp_path, sample_db, digest={"site_url": "https://news.example/dyad"}
+    )
+    first = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    later = NOW + timedelta(hours=5)
+    again = jobs.build_digest(settings, DAY, days=30, clock=lambda: later)
+    assert again.generated_at == first.generated_at == NOW  # same content, same time
+    feed = feedparser.parse(jobs.write_outputs(settings, again, ["atom"])["atom"].read_bytes())
+    assert not feed.bozo
+    entry = feed.entries[0]
+    assert entry.link == "https://news.example/dyad/digest-2026-11-25.html"
+    assert entry.id == "https://news.example/dyad/digest-2026-11-25"
+    assert entry.updated_parsed[:6] == NOW.timetuple()[:6]
+    changed = jobs.build_digest(settings, DAY, days=2, clock=lambda: later)  # other content
+    assert changed.generated_at == later
+
+
+def test_atom_keeps_the_newest_60_digests() -> None:
+    from pipeline.digest.model import Digest, DigestDyad, Ledger
+    from pipeline.digest.render import render_atom
+
+    story = json.loads(
+        '{"story_id": "s1", "headline": "Talks", "summary": "They talked.", "status": "local",'
+        ' "new": true, "outlets": 1, "first_seen": "2026-01-01T00:00:00Z",'
+        ' "last_seen": "2026-01-01T00:00:00Z", "importance": 1.0}'
+    )
+    dyad = DigestDyad(dyad="IN-RU", names=("India", "Russia"), importance=1.0, stories=[story])
+    digests = []
+    for n in range(70):
+        day = date(2026, 1, 1) + timedelta(days=n)
+        at = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
+        digests.append(
+            Digest(
+                id=f"digest-{day.isoformat()}",
+                date=day,
+                timezone="UTC",
+                window_start=at,
+                window_end=at,
+                generated_at=at,
+                title="Dyad",
+                dyads=[dyad],
+                ledger=Ledger(),
+            )
+        )
+    digests.reverse()  # newest first, as the store returns them
+    feed = feedparser.parse(render_atom(digests, "Dyad", "https://news.example/"))
+    assert not feed.bozo and len(feed.entries) == 60
+    assert feed.entries[0].title.startswith("Dyad · 2026-03-11")
+    assert feed.entries[-1].title.startswith("Dyad · 2026-01-11")
 
 
 def test_subscriptions() -> None:

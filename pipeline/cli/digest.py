@@ -52,6 +52,8 @@ def digest(
     )
     for kind, path in written.items():
         out.print(f"  {kind:5} {path}")
+    if "atom" in written and not settings.digest.site_url:
+        out.print(f"note: {jobs.SITE_URL_UNSET}")
 
 
 def send(

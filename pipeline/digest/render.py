@@ -7,16 +7,19 @@ with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode i
 block, which clients that support them read). The subject and preheader come from ``lead``.
 The archive's pair pages draw trend lines as table cells with coloured blocks. The Atom feed
 is built with ElementTree (escaping by construction) and reads back in feedparser without
-errors.
+errors: one short entry (the lead and a link) per digest with stories, the newest
+``ATOM_ENTRIES``.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
 import xml.etree.ElementTree as ET
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +39,8 @@ __all__ = [
     "write_site",
 ]
 ATOM = "http://www.w3.org/2005/Atom"
+ATOM_ENTRIES = 60
+"""The Atom feed keeps the newest 60 digests with stories; the archive site keeps all."""
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|>~-])")
 
 
@@ -112,28 +117,67 @@ def render_markdown(digest: Digest) -> str:
     return re.sub(r"\n{3,}", "\n\n", page)
 
 
-def render_atom(digests: list[Digest], title: str, site_url: str | None) -> bytes:
-    """An Atom feed with one entry per digest (newest first), HTML content escaped as text."""
+def atom_lead(digest: Digest, pairs: int = 5) -> tuple[str, str]:
+    """The lead of one digest for its feed entry, as (plain text, HTML): the first ``pairs``
+    pairs with their top headline, and how many more pairs and stories the digest has."""
+    lines = [
+        f"{d.names[0]} – {d.names[1]}: {d.stories[0].headline}"
+        for d in digest.dyads[:pairs]
+        if d.stories
+    ]
+    stories = sum(len(d.stories) for d in digest.dyads)
+    rest = len(digest.dyads) + digest.more_dyads - len(lines)
+    tail = f"{stories} stories in {len(digest.dyads) + digest.more_dyads} country pairs"
+    tail += f" ({rest} more pairs in the digest)." if rest > 0 else "."
+    text = "; ".join(lines) + (". " if lines else "") + tail
+    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
+    return text, f"<ul>{items}</ul><p>{escape(tail)}</p>"
+
+
+def _entry_id(base: str | None, title: str, digest_id: str) -> str:
+    """A digest's Atom id: under ``site_url`` when set, else a stable urn:uuid of (title, id)."""
+    if base:
+        return base + digest_id
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"dyad:{title}:{digest_id}").urn
+
+
+def render_atom(
+    digests: list[Digest], title: str, site_url: str | None, limit: int = ATOM_ENTRIES
+) -> bytes:
+    """An Atom feed of the newest ``limit`` digests that have stories (newest first). Each entry
+    is the digest's lead (``atom_lead``) and a link to its page, not the whole email; its
+    ``updated`` is the digest's ``generated_at``, which a rebuild with the same content keeps.
+    Without ``site_url`` the links are relative to wherever the feed is served and ids are
+    urn:uuid (``write_outputs`` warns about it)."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
-    base = (site_url or "https://dyad.invalid/").rstrip("/") + "/"
+    base = site_url.rstrip("/") + "/" if site_url else None
+    shown = [d for d in digests if d.dyads][:limit]
     ET.SubElement(feed, f"{{{ATOM}}}title").text = f"{title} digests"
-    ET.SubElement(feed, f"{{{ATOM}}}id").text = base + "digests.atom"
-    ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base + "digests.atom")
-    updated = max((d.generated_at for d in digests), default=datetime(2026, 1, 1))
+    ET.SubElement(feed, f"{{{ATOM}}}id").text = _entry_id(base, title, "digests.atom")
+    if base:
+        ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=base + "digests.atom")
+    ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", href=(base or "") + "index.html")
+    updated = max((d.generated_at for d in shown), default=datetime(2026, 1, 1, tzinfo=UTC))
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated.isoformat()
     author = ET.SubElement(feed, f"{{{ATOM}}}author")
     ET.SubElement(author, f"{{{ATOM}}}name").text = title
-    for digest in digests:
+    for digest in shown:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        pairs = ", ".join(d.dyad for d in digest.dyads[:8]) or "no new stories"
+        text, html = atom_lead(digest)
+        first = digest.dyads[0]
+        more = f" and {len(digest.dyads) - 1} more" if len(digest.dyads) > 1 else ""
         ET.SubElement(
             entry, f"{{{ATOM}}}title"
-        ).text = f"{title} · {digest.date.isoformat()} · {pairs}"
-        ET.SubElement(entry, f"{{{ATOM}}}id").text = f"{base}{digest.id}"
-        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", href=f"{base}{digest.id}.html")
+        ).text = f"{title} · {digest.date.isoformat()} · {first.names[0]} – {first.names[1]}{more}"
+        ET.SubElement(entry, f"{{{ATOM}}}id").text = _entry_id(base, title, digest.id)
+        href = f"{base or ''}{digest.id}.html"
+        ET.SubElement(entry, f"{{{ATOM}}}link", rel="alternate", type="text/html", href=href)
         ET.SubElement(entry, f"{{{ATOM}}}updated").text = digest.generated_at.isoformat()
-        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = render_html(digest)
+        ET.SubElement(entry, f"{{{ATOM}}}summary").text = text
+        ET.SubElement(entry, f"{{{ATOM}}}content", type="html").text = (
+            html + f'<p><a href="{escape(href)}">Read the whole digest</a></p>'
+        )
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
 
 

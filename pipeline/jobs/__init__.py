@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from pipeline.jobs.detection import detect_articles, detect_pending, reset_detection
     from pipeline.jobs.digest import (
         FORMATS,
+        SITE_URL_UNSET,
         DeliveryReport,
         build_digest,
         load_digest,
@@ -65,6 +66,7 @@ _WHERE = {
     "DyadError": "pipeline.errors",
     "ExtractOutcome": "pipeline.jobs.inspect",
     "FORMATS": "pipeline.jobs.digest",
+    "SITE_URL_UNSET": "pipeline.jobs.digest",
     "IngestReport": "pipeline.records",
     "LLMNoSummaries": "pipeline.errors",
     "SummarizeReport": "pipeline.jobs.stories",
@@ -98,6 +100,7 @@ _WHERE = {
 
 __all__ = [
     "FORMATS",
+    "SITE_URL_UNSET",
     "ClusterReport",
     "DeliveryReport",
     "DetectOutcome",

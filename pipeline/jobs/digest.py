@@ -35,6 +35,7 @@ from pipeline.store.digests import (
     claim_delivery,
     digest_record,
     finish_delivery,
+    kept_generated_at,
     ledger_counts,
     previous_digest,
     save_digest,
@@ -44,6 +45,11 @@ from pipeline.store.digests import (
 
 log = logging.getLogger("dyad.jobs.digest")
 FORMATS = ("json", "md", "html", "atom")
+SITE_URL_UNSET = (
+    "digest.site_url is not set: the Atom feed's links are relative to wherever it is served "
+    "and its ids are urn:uuid (they change once it is set), and mails have no 'view in browser' "
+    "link; set digest.site_url (DYAD_DIGEST__SITE_URL) to the archive's public URL"
+)
 
 
 def build_digest(
@@ -53,7 +59,8 @@ def build_digest(
     days: int = 1,
     clock: Callable[[], datetime] = utc_now,
 ) -> Digest:
-    """Build (and store) the digest sent on ``day`` (default: today in the digest time zone)."""
+    """Build (and store) the digest sent on ``day`` (default: today in the digest time zone).
+    A rebuild with unchanged content keeps the stored ``generated_at``."""
     now = clock()
     s = settings.digest
     from zoneinfo import ZoneInfo
@@ -79,11 +86,14 @@ def build_digest(
             max_stories=s.max_stories_per_dyad,
             max_dyads=s.max_dyads,
         )
-        record = digest.model_dump(mode="json")
         content = hashlib.sha256(
             render_json(digest.model_copy(update={"generated_at": start})).encode()
         ).hexdigest()[:32]
-        save_digest(engine, digest.id, record, content, start, end, now)
+        generated = kept_generated_at(engine, digest.id, content) or now
+        digest = digest.model_copy(update={"generated_at": generated})
+        save_digest(
+            engine, digest.id, digest.model_dump(mode="json"), content, start, end, generated
+        )
     return digest
 
 
@@ -109,6 +119,8 @@ def write_outputs(
     if "atom" in formats:
         with open_store(settings) as engine:
             stored = [Digest.model_validate(r) for r in all_digests(engine)]
+        if not settings.digest.site_url:
+            log.warning(SITE_URL_UNSET)
         site = settings.data_dir / "site"
         written["site"] = write_site(
             stored, site, settings.digest.site_title, settings.digest.site_url

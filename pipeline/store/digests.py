@@ -179,6 +179,18 @@ def save_digest(
         )
 
 
+def kept_generated_at(engine: Engine, digest_id: str, content_hash: str) -> datetime | None:
+    """When the stored digest ``digest_id`` was generated, if its content is ``content_hash``
+    (a rebuild with the same content keeps that time: the feed entry's ``updated`` stays put);
+    None when there is none or its content differs."""
+    with engine.connect() as conn:
+        return conn.execute(
+            select(DigestRow.generated_at).where(
+                DigestRow.id == digest_id, DigestRow.content_hash == content_hash
+            )
+        ).scalar()
+
+
 def previous_digest(engine: Engine, before: datetime) -> dict[str, Any] | None:
     """The most recent digest record whose window ended before ``before``."""
     with engine.connect() as conn:

@@ -45,7 +45,9 @@ The tree::
     │   └── LLMNoSummaries          a run sent stories to the model and got no summary back
     ├── MailError                   delivering the digest to one recipient
     │   ├── MailRejected            refused for good (5xx)
-    │   └── MailDeferred            4xx, refused or dropped connection (retryable)
+    │   ├── MailDeferred            4xx, refused or dropped connection (retryable)
+    │   ├── MailboxUnreadable       the mailbox of unsubscribe requests cannot be read
+    │   └── BadUnsubscribeToken     a one-click unsubscribe whose token is not the address's
     ├── OPMLError                   an OPML file that is unsafe or not OPML
     └── StoreError
         └── SchemaMismatch          the database is at an older Alembic revision
@@ -328,6 +330,18 @@ class MailDeferred(MailError):
 
     kind = "mail_deferred"
     retryable = True
+
+
+class MailboxUnreadable(MailError):
+    """No mbox file or Maildir folder at the path, or one that cannot be parsed."""
+
+    kind = "mailbox_unreadable"
+
+
+class BadUnsubscribeToken(MailError):
+    """A one-click unsubscribe whose token was not made for that address on this list."""
+
+    kind = "bad_unsubscribe_token"
 
 
 class OPMLError(DyadError):

@@ -126,6 +126,7 @@ class DeliveryStatus(StrEnum):
     IN_DOUBT = "in_doubt"  # reported only: an earlier send was interrupted after its claim
     SKIPPED_EMPTY = "skipped_empty"  # reported only: nothing for the pairs followed
     WRITTEN = "written"  # reported only: no SMTP host, written as .eml
+    UNSUBSCRIBED = "unsubscribed"  # not sent: the address left the list (sent after resubscribe)
 
 
 class FeedStatus(StrEnum):

@@ -267,3 +267,30 @@ def test_digest_notes_an_unset_site_url(tmp_path: Path, sample_ingested_db: Path
     assert "atom" in result.stdout
     result = dyad(tmp_path, *args, env={"DYAD_DIGEST__SITE_URL": "https://news.example/"})
     assert "note:" not in result.stdout
+
+
+def test_unsubscribe_resubscribe_and_a_maildir_of_requests(tmp_path: Path) -> None:
+    import mailbox
+    from email.message import EmailMessage
+
+    assert "a@example.org: unsubscribed" in dyad(tmp_path, "unsubscribe", "A@example.org").stdout
+    folder = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    request = EmailMessage()
+    request["From"] = "Reader <reader@example.org>"
+    request["Subject"] = "Unsubscribe"
+    request["Message-ID"] = "<r1@example.org>"
+    request.set_content("")
+    folder.add(request)
+    result = dyad(tmp_path, "unsubscribe", "--from-mbox", str(tmp_path / "Maildir"))
+    assert "1 messages, 1 unsubscribe requests applied" in result.stdout
+    listed = dyad(tmp_path, "unsubscribe").stdout
+    assert "2 unsubscribed" in listed and "reader@example.org: since" in listed
+    assert "(mail, mail <r1@example.org>)" in listed and "a@example.org: since" in listed
+    assert "subscribed again" in dyad(tmp_path, "resubscribe", "a@example.org").stdout
+    assert "1 unsubscribed" in dyad(tmp_path, "unsubscribe").stdout
+    bad = dyad(tmp_path, "unsubscribe", "not-an-address", check=False)
+    assert bad.returncode == 2 and "invalid email address" in bad.stderr
+    missing = dyad(tmp_path, "unsubscribe", "--from-mbox", str(tmp_path / "none"), check=False)
+    assert missing.returncode == 1 and "no such mailbox" in missing.stderr
+    token = dyad(tmp_path, "unsubscribe", "b@example.org", "--token", "00", check=False)
+    assert token.returncode == 1 and "token" in token.stderr

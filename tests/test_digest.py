@@ -713,3 +713,146 @@ def test_the_ledger_counts_the_runs_that_fed_the_digests_stories(
     # a day with no stories in its window and no run in it has nothing to count
     empty = jobs.build_digest(settings, date(2026, 6, 1), clock=lambda: NOW)
     assert not empty.dyads and empty.ledger.feeds_polled == 0 and empty.ledger.articles_read == 0
+
+
+def received(inbox: Inbox, address: str) -> tuple[bytes, email.message.EmailMessage]:
+    raw = next(m for rcpt, m in inbox.messages if rcpt == [address])
+    return raw, email.message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+
+
+def test_list_headers_footer_and_one_click_as_received(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    inbox, port = smtp
+    settings = mail_settings(
+        tmp_path, sample_db, port, [{"address": "desk@example.org", "follow": ["IN-*"]}]
+    )
+    settings = settings.model_copy(
+        update={
+            "digest": settings.digest.model_copy(update={"site_url": "https://news.example/dyad"}),
+            "mailing": settings.mailing.model_validate(
+                {"unsubscribe_endpoint": "unsubscribe", "unsubscribe_secret": "s3cret"}
+            ),
+        }
+    )
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    assert jobs.send_digest(settings, digest).count("sent") == 1
+    raw, message = received(inbox, "desk@example.org")
+    assert message["List-Id"] == '"Dyad digest" <dyad-digest.dyad.example>'
+    one_click, mailto = [u.strip("<> ") for u in message["List-Unsubscribe"].split(",")]
+    assert mailto == "mailto:digest@dyad.example?subject=unsubscribe"
+    assert one_click.startswith("https://news.example/dyad/unsubscribe?")
+    query = parse_qs(urlsplit(one_click).query)
+    assert query["address"] == ["desk@example.org"] and query["list"] == [
+        "dyad-digest.dyad.example"
+    ]
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert b"\nList-Unsubscribe: <https://news.example/dyad/unsubscribe?" in raw  # not encoded
+    html = message.get_body(("html",)).get_content()
+    text = message.get_body(("plain",)).get_content()
+    for part in (html, text):
+        assert "You get this digest because desk@example.org" in part
+        assert "every pair with India" in part
+        assert "https://news.example/dyad/digest-2026-11-25.html" in part  # view in browser
+        assert 'subject "unsubscribe" to' in part and "digest@dyad.example" in part
+    assert "View in browser" in html and "India – Russia" in html.split("You get this digest")[1]
+    # the one-click endpoint checks the token with dyad unsubscribe --token
+    with pytest.raises(jobs.DyadError, match="token was not made"):
+        jobs.unsubscribe(settings, ["analyst@example.org"], token=query["token"][0])
+    assert jobs.unsubscribe(settings, ["desk@example.org"], token=query["token"][0])
+    assert [r["source"] for r in jobs.list_opt_outs(settings)] == ["one-click"]
+
+
+def test_without_site_url_the_list_offers_mailto_only(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": "all@example.org"}])
+    jobs.send_digest(settings, jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW))
+    _, message = received(inbox, "all@example.org")
+    assert message["List-Unsubscribe"] == "<mailto:digest@dyad.example?subject=unsubscribe>"
+    assert message["List-Unsubscribe-Post"] is None and message["List-Id"]
+    html = message.get_body(("html",)).get_content()
+    assert "following all country pairs" in html and "View in browser" not in html
+
+
+def write_mbox(path: Path, messages: list[dict[str, str]]) -> Path:
+    import mailbox
+    from email.message import EmailMessage
+
+    box = mailbox.mbox(path)
+    for fields in messages:
+        message = EmailMessage()
+        body = fields.pop("body", "")
+        for name, value in fields.items():
+            message[name] = value
+        message.set_content(body)
+        box.add(message)
+    box.flush()
+    box.close()
+    return path
+
+
+def test_an_unsubscribed_address_gets_no_mail_until_it_resubscribes(
+    tmp_path: Path, sample_db: Path, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    people = ["stay@example.org", "leave@example.org", "mailed@example.org", "quoted@example.org"]
+    settings = mail_settings(tmp_path, sample_db, port, [{"address": a} for a in people])
+    jobs.unsubscribe(settings, ["LEAVE@example.org"], clock=lambda: NOW)
+    mbox = write_mbox(
+        tmp_path / "requests.mbox",
+        [
+            {
+                "From": "Mailed <mailed@example.org>",
+                "Subject": "unsubscribe",
+                "Date": "Tue, 24 Nov 2026 10:00:00 +0000",
+            },
+            {
+                "From": "quoted@example.org",
+                "Subject": "Re: Dyad 2026-11-24",
+                "body": "unsubscribe\n\n> You get this digest because quoted@example.org...",
+            },
+            {
+                "From": "stay@example.org",
+                "Subject": "Re: Dyad 2026-11-24",
+                "body": 'Thanks!\nTo unsubscribe, send a message with the subject "unsubscribe".',
+            },
+            {
+                "From": "MAILER-DAEMON@example.org",
+                "Subject": "unsubscribe",
+                "body": "Undelivered mail",
+            },
+            {
+                "From": "stay@example.org",
+                "Subject": "unsubscribe",
+                "Auto-Submitted": "auto-replied",
+            },
+        ],
+    )
+    report = jobs.unsubscribe_from_mailbox(settings, mbox, clock=lambda: NOW)
+    assert report.messages == 5
+    assert report.unsubscribed == ("mailed@example.org", "quoted@example.org")
+    assert report.ignored == 3
+    digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)
+    result = jobs.send_digest(settings, digest, clock=lambda: NOW)
+    assert [r[0] for r in inbox.messages] == [["stay@example.org"]]
+    skipped = {r.recipient: r for r in result.results if r.status == "unsubscribed"}
+    assert set(skipped) == {"leave@example.org", "mailed@example.org", "quoted@example.org"}
+    assert "(mail)" in (skipped["mailed@example.org"].detail or "") and result.undelivered == 0
+    from pipeline.store.status import status_report
+
+    engine = open_engine(settings.effective_database_url)
+    shown = status_report(engine, NOW, timedelta(days=7))["Last deliveries"]
+    engine.dispose()
+    assert ("leave@example.org", "unsubscribed") in {(d["recipient"], d["status"]) for d in shown}
+    forced = jobs.send_digest(settings, digest, to=["leave@example.org"], force=True)
+    assert forced.count("unsubscribed") == 1 and len(inbox.messages) == 1  # even with --force
+    later = NOW + timedelta(hours=1)
+    jobs.resubscribe(settings, ["leave@example.org", "mailed@example.org"], clock=lambda: later)
+    again = jobs.unsubscribe_from_mailbox(settings, mbox, clock=lambda: later)
+    assert again.outdated == ("mailed@example.org",)  # the old request does not undo it
+    back = jobs.send_digest(settings, digest, clock=lambda: later)
+    assert back.count("sent") == 2 and len(inbox.messages) == 3

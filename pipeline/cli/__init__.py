@@ -2,11 +2,12 @@
 
 ``app`` holds the Typer application, the global options, the settings and the db and sample
 commands; the others live in ``ingest`` (ingest, summarize, run), ``digest`` (digest, send),
-``inspect`` (status, extract, detect, feeds) and ``maintain`` (purge); ``report`` prints what
+``inspect`` (status, extract, detect, feeds), ``subscriptions`` (unsubscribe, resubscribe) and
+``maintain`` (purge); ``report`` prints what
 the jobs return. They are registered here, in the order ``dyad --help`` lists them.
 """
 
-from pipeline.cli import digest, ingest, inspect, maintain
+from pipeline.cli import digest, ingest, inspect, maintain, subscriptions
 from pipeline.cli.app import app, feeds_app
 
 for command in (
@@ -16,6 +17,8 @@ for command in (
     inspect.status,
     digest.digest,
     digest.send,
+    subscriptions.unsubscribe,
+    subscriptions.resubscribe,
     inspect.extract,
     inspect.detect,
     maintain.purge,

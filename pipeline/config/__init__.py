@@ -11,6 +11,7 @@ stage reads the environment. Every field is listed in docs/settings.md.
 """
 
 from pipeline.config.connections import LLM_CONNECTION_EXTRA, with_connections
+from pipeline.config.mailing import MailingSettings
 from pipeline.config.messages import read_yaml_file, validation_lines
 from pipeline.config.sections import (
     PACKAGE_DATA,
@@ -40,6 +41,7 @@ __all__ = [
     "FeedSettings",
     "HttpSettings",
     "LLMSettings",
+    "MailingSettings",
     "Recipient",
     "SMTPSettings",
     "Settings",

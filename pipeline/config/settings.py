@@ -16,6 +16,7 @@ from pydantic_settings import (
     YamlConfigSettingsSource,
 )
 
+from pipeline.config.mailing import MailingSettings
 from pipeline.config.messages import read_yaml_file, validation_lines
 from pipeline.config.sections import (
     SAMPLE_DIR,
@@ -61,6 +62,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)
+    mailing: MailingSettings = Field(default_factory=MailingSettings)
     recipients: list[Recipient] = Field(
         default_factory=list, description="who gets the digest (see Recipients in docs/settings.md)"
     )
@@ -82,6 +84,29 @@ class Settings(BaseSettings):
         if self.replay_path is not None and self.record_path is not None:
             raise ValueError("replay_path and record_path cannot both be set")
         return self
+
+    @model_validator(mode="after")
+    def _one_click(self) -> Settings:
+        endpoint = self.mailing.unsubscribe_endpoint
+        if endpoint and not self.one_click_endpoint:
+            raise ValueError(
+                f"mailing.unsubscribe_endpoint {endpoint!r} must be an https URL, or a path "
+                "under an https digest.site_url (RFC 8058)"
+            )
+        return self
+
+    @property
+    def one_click_endpoint(self) -> str | None:
+        """The one-click unsubscribe endpoint (https), resolved against ``digest.site_url``;
+        None when none is configured."""
+        from urllib.parse import urljoin
+
+        endpoint = self.mailing.unsubscribe_endpoint
+        if not endpoint:
+            return None
+        base = (self.digest.site_url or "").rstrip("/") + "/"
+        url = urljoin(base, endpoint.lstrip("/")) if "://" not in endpoint else endpoint
+        return url if url.startswith("https://") else None
 
     @property
     def effective_database_url(self) -> str:

@@ -21,7 +21,7 @@ import css_inline
 from jinja2 import Environment
 
 from pipeline.digest.lead import clip, lead_items, movers, pair_name, preheader
-from pipeline.digest.model import Digest, DigestDyad, DigestStory
+from pipeline.digest.model import Digest, DigestDyad, DigestStory, MailFooter
 from pipeline.digest.signals import (
     EVENT_WORDS,
     SCALE,
@@ -105,13 +105,15 @@ def render_email(
     digest: Digest,
     site_url: str | None = None,
     max_bytes: int | None = EMAIL_MAX_BYTES,
+    footer: MailFooter | None = None,
 ) -> str:
     """The HTML email of ``digest``, CSS inlined, at the richest detail level that fits
-    ``max_bytes`` as sent (the last level when none does, logged); everything when None."""
+    ``max_bytes`` as sent (the last level when none does, logged); everything when None. The
+    recipient's ``footer``, when given, is inside the budget."""
     web = f"{site_url.rstrip('/')}/{digest.id}.html" if site_url else None
     html = ""
     for detail in LEVELS if max_bytes is not None else LEVELS[:1]:
-        html = _render(env, digest, detail, web)
+        html = _render(env, digest, detail, web, footer)
         if max_bytes is None or sent_size(html) <= max_bytes:
             return html
     log.warning("%s: the email is %d bytes even at its shortest", digest.id, sent_size(html))
@@ -136,9 +138,11 @@ def lead_context(digest: Digest) -> dict[str, object]:
     }
 
 
-def _render(env: Environment, digest: Digest, detail: Detail, web: str | None) -> str:
+def _render(
+    env: Environment, digest: Digest, detail: Detail, web: str | None, footer: MailFooter | None
+) -> str:
     page = env.get_template("email.html.j2").render(
-        **lead_context(digest), sections=sections(digest, detail), web=web
+        **lead_context(digest), sections=sections(digest, detail), web=web, footer=footer
     )
     return _INLINER.inline(page)
 

@@ -113,6 +113,33 @@ def follows(patterns: list[str], dyad: str) -> bool:
     return False
 
 
+class MailFooter(_Frozen):
+    """The end of one recipient's copy: why they get it, how to leave, where to read it online.
+    Not part of the digest record (one per recipient)."""
+
+    recipient: str
+    follows: list[str] = Field(description="the pairs followed, in words")
+    unsubscribe_address: str
+    unsubscribe_mailto: str
+    unsubscribe_url: str | None = None
+    web_url: str | None = None
+
+
+def describe_follow(patterns: list[str], names: dict[str, str]) -> list[str]:
+    """A subscription in words: "all country pairs", "every pair with India", "China – United
+    States" (``names``: ISO code -> country name)."""
+    words = []
+    for pattern in patterns:
+        if pattern == "*":
+            return ["all country pairs"]
+        a, b = pattern.split("-")
+        if b == "*":
+            words.append(f"every pair with {names.get(a, a)}")
+        else:
+            words.append(f"{names.get(a, a)} – {names.get(b, b)}")
+    return words
+
+
 def digest_json_schema() -> dict[str, object]:
     """The versioned JSON Schema of the digest record (``digest.schema.json``)."""
     schema = Digest.model_json_schema()

@@ -27,7 +27,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from pipeline.digest.lead import render_subject
 from pipeline.digest.mail import EMAIL_MAX_BYTES, FILTERS, lead_context, render_email
-from pipeline.digest.model import Digest, DigestStory, TrendPoint
+from pipeline.digest.model import Digest, DigestStory, MailFooter, TrendPoint
 
 __all__ = [
     "render_atom",
@@ -98,16 +98,21 @@ def render_json(digest: Digest) -> str:
 
 
 def render_html(
-    digest: Digest, site_url: str | None = None, *, max_bytes: int | None = EMAIL_MAX_BYTES
+    digest: Digest,
+    site_url: str | None = None,
+    *,
+    footer: MailFooter | None = None,
+    max_bytes: int | None = EMAIL_MAX_BYTES,
 ) -> str:
     """The HTML email, CSS inlined, under ``max_bytes`` as sent (what does not fit is linked to
-    the web version at ``site_url``); ``max_bytes=None``: everything, for the archive."""
-    return render_email(_HTML, digest, site_url, max_bytes)
+    the web version at ``site_url``); ``max_bytes=None``: everything, for the archive. With
+    ``footer``, one recipient's copy (why they get it, how to unsubscribe, the web version)."""
+    return render_email(_HTML, digest, site_url, max_bytes, footer)
 
 
-def render_text(digest: Digest) -> str:
-    """The plain-text alternative of the email."""
-    text = _TEXT.get_template("email.txt.j2").render(**lead_context(digest))
+def render_text(digest: Digest, footer: MailFooter | None = None) -> str:
+    """The plain-text alternative of the email (with ``footer`` as in ``render_html``)."""
+    text = _TEXT.get_template("email.txt.j2").render(**lead_context(digest), footer=footer)
     return re.sub(r"\n{3,}", "\n\n", text)
 
 

@@ -5,6 +5,7 @@ these functions and nothing below them.
 - ``detection``: detection over stored articles, and marking them for a new detection.
 - ``stories``: cluster the window's bilateral articles into stories, summarise each story once.
 - ``digest``: build the morning digest, write its formats, deliver it exactly once.
+- ``mailing``: the digest as a list (List-Id, List-Unsubscribe, footers) and its opt-outs.
 - ``runs``: the clock, and failures recorded where ``dyad status`` shows them.
 - ``inspect`` and ``maintain``: status, feed health, extraction and detection of given inputs;
   OPML, the schema and the offline sample.
@@ -48,6 +49,13 @@ if TYPE_CHECKING:
         feed_health,
         store_status,
     )
+    from pipeline.jobs.mailing import (
+        MailboxReport,
+        list_opt_outs,
+        resubscribe,
+        unsubscribe,
+        unsubscribe_from_mailbox,
+    )
     from pipeline.jobs.maintain import build_sample, export_opml, import_opml, purge, upgrade_store
     from pipeline.jobs.runs import record_task_failure, utc_now
     from pipeline.jobs.stories import (
@@ -69,6 +77,11 @@ _WHERE = {
     "SITE_URL_UNSET": "pipeline.jobs.digest",
     "IngestReport": "pipeline.records",
     "LLMNoSummaries": "pipeline.errors",
+    "MailboxReport": "pipeline.jobs.mailing",
+    "list_opt_outs": "pipeline.jobs.mailing",
+    "resubscribe": "pipeline.jobs.mailing",
+    "unsubscribe": "pipeline.jobs.mailing",
+    "unsubscribe_from_mailbox": "pipeline.jobs.mailing",
     "SummarizeReport": "pipeline.jobs.stories",
     "build_digest": "pipeline.jobs.digest",
     "build_sample": "pipeline.jobs.maintain",
@@ -108,6 +121,7 @@ __all__ = [
     "ExtractOutcome",
     "IngestReport",
     "LLMNoSummaries",
+    "MailboxReport",
     "SummarizeReport",
     "build_digest",
     "build_sample",
@@ -122,16 +136,20 @@ __all__ = [
     "finish_ingest",
     "import_opml",
     "ingest_shard",
+    "list_opt_outs",
     "load_digest",
     "plan_ingest",
     "purge",
     "record_task_failure",
     "reset_detection",
+    "resubscribe",
     "run_ingest",
     "send_digest",
     "start_ingest",
     "store_status",
     "summarize_stories",
+    "unsubscribe",
+    "unsubscribe_from_mailbox",
     "upgrade_store",
     "utc_now",
     "write_outputs",

@@ -9,11 +9,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 
 from pipeline.config import Recipient, Settings
-from pipeline.deliver import build_message, message_id, send_message, write_eml
+from pipeline.deliver import MailingList, build_message, message_id, send_message, write_eml
 from pipeline.detect import load_gazetteer
 from pipeline.digest.build import assemble_digest, digest_window
 from pipeline.digest.model import Digest
@@ -26,6 +27,7 @@ from pipeline.digest.render import (
     write_site,
 )
 from pipeline.errors import MailDeferred, MailRejected
+from pipeline.jobs.mailing import mail_footer, mailing_list
 from pipeline.jobs.runs import utc_now
 from pipeline.records import DeliveryStatus, Record
 from pipeline.store import open_store
@@ -38,10 +40,12 @@ from pipeline.store.digests import (
     kept_generated_at,
     ledger_counts,
     previous_digest,
+    record_unsubscribed,
     save_digest,
     stories_in_window,
     trend_rows,
 )
+from pipeline.store.optouts import opted_out
 
 log = logging.getLogger("dyad.jobs.digest")
 FORMATS = ("json", "md", "html", "atom")
@@ -166,10 +170,22 @@ def send_digest(
 
     Without an SMTP host, each recipient's message is written as an .eml file (plus the HTML)
     under the digest's output folder instead. One recipient's failure never stops the others.
+    An address that unsubscribed gets nothing, ``force`` or not: its delivery row says
+    "unsubscribed" until ``dyad resubscribe``.
     """
     recipients = [Recipient(address=a) for a in to] if to else list(settings.recipients)
     with open_store(settings) as engine:
-        mailing = _Mailing(settings, engine, digest, force, clock, sleep or time.sleep)
+        mailing = _Mailing(
+            settings,
+            engine,
+            digest,
+            force,
+            clock,
+            sleep or time.sleep,
+            mailing_list(settings),
+            load_gazetteer().names,
+            opted_out(engine, [r.address for r in recipients]),
+        )
         results = [mailing.deliver(recipient) for recipient in recipients]
     return DeliveryReport(digest_id=digest.id, results=tuple(results))
 
@@ -184,10 +200,15 @@ class _Mailing:
     force: bool
     clock: Callable[[], datetime]
     sleep: Callable[[float], None]
+    listing: MailingList
+    names: dict[str, str]
+    opted_out: dict[str, dict[str, Any]]
 
     def deliver(self, recipient: Recipient) -> DeliveryResult:
         """Send (or write, or skip) this recipient's copy and record the outcome."""
         address = recipient.address
+        if address.lower() in self.opted_out:
+            return self._skip_unsubscribed(address)
         mine = self.digest.for_recipient(recipient.follow)
         if not mine.dyads and not recipient.send_empty:
             return DeliveryResult(
@@ -199,16 +220,18 @@ class _Mailing:
         mid = message_id(
             self.digest.id, address, smtp.from_address.partition("@")[2] or "localhost"
         )
+        footer = mail_footer(self.settings, mine, recipient, self.listing, self.names)
         message = build_message(
             subject=render_subject(mine),
-            text=render_text(mine),
-            html=render_html(mine, self.settings.digest.site_url),
+            text=render_text(mine, footer),
+            html=render_html(mine, self.settings.digest.site_url, footer=footer),
             sender=smtp.from_address,
             sender_name=smtp.from_name,
             recipient=address,
             recipient_name=recipient.name,
             message_id_value=mid,
             date=self.clock(),
+            list_headers=self.listing.headers(address),
         )
         if smtp.host is None:
             folder = self.settings.data_dir / "digests" / self.digest.date.isoformat()
@@ -234,6 +257,18 @@ class _Mailing:
             return DeliveryResult(recipient=address, status=status, detail=str(exc))
         finish_delivery(self.engine, self.digest.id, address, DeliveryStatus.SENT, self.clock())
         return DeliveryResult(recipient=address, status=DeliveryStatus.SENT)
+
+    def _skip_unsubscribed(self, address: str) -> DeliveryResult:
+        """Record and report that ``address`` gets nothing: it left the list."""
+        row = self.opted_out[address.lower()]
+        why = (
+            f"unsubscribed on {row['changed_at']:%Y-%m-%d %H:%M} UTC ({row['source']}); "
+            "not sent; dyad resubscribe undoes it"
+        )
+        domain = self.settings.smtp.from_address.partition("@")[2] or "localhost"
+        mid = message_id(self.digest.id, address, domain)
+        record_unsubscribed(self.engine, self.digest.id, address, mid, self.clock(), why)
+        return DeliveryResult(recipient=address, status=DeliveryStatus.UNSUBSCRIBED, detail=why)
 
 
 def _unclaimed(address: str, claim: DeliveryClaim) -> DeliveryResult:

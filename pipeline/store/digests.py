@@ -228,7 +228,7 @@ def claim_delivery(
     (new, or deferred by the server) is claimed; ``force`` also takes failed, sent and sending
     ones. When the claim fails, the row's status says why: sent, failed (refused for good: not
     retried every run) or sending (a send that never finished: in doubt)."""
-    retryable: tuple[DeliveryStatus, ...] = (DeliveryStatus.PENDING,)
+    retryable: tuple[DeliveryStatus, ...] = (DeliveryStatus.PENDING, DeliveryStatus.UNSUBSCRIBED)
     everything = (*retryable, DeliveryStatus.FAILED, DeliveryStatus.SENT, DeliveryStatus.SENDING)
     allowed = everything if force else retryable
     with engine.begin() as conn:
@@ -256,6 +256,24 @@ def claim_delivery(
             return DeliveryClaim(True, DeliveryStatus.SENDING)
         row = conn.execute(select(DeliveryRow.status, DeliveryRow.last_error).where(*where)).one()
     return DeliveryClaim(False, DeliveryStatus(row.status), row.last_error)
+
+
+def record_unsubscribed(
+    engine: Engine, digest_id: str, recipient: str, message_id: str, now: datetime, why: str
+) -> None:
+    """Record that ``digest_id`` was not sent to ``recipient`` because the address left the
+    list (``dyad status`` shows it); a copy already sent or being sent keeps its row."""
+    values = {"status": DeliveryStatus.UNSUBSCRIBED, "last_error": why, "updated_at": now}
+    with engine.begin() as conn:
+        conn.execute(
+            upsert_insert(conn, DeliveryRow)
+            .values(digest_id=digest_id, recipient=recipient, message_id=message_id, **values)
+            .on_conflict_do_update(
+                index_elements=["digest_id", "recipient"],
+                set_=values,
+                where=DeliveryRow.status.not_in((DeliveryStatus.SENT, DeliveryStatus.SENDING)),
+            )
+        )
 
 
 def finish_delivery(

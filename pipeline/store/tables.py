@@ -7,6 +7,7 @@ a test checks the two agree.
 - ``entries``: one row per (feed, item); several entries may point at one article, which is how
   the same story under two GUIDs or in two feeds is stored once and linked to both.
 - ``runs`` and ``failures``: what each run did and every per-item failure, for users to see.
+- ``opt_outs``: the addresses that unsubscribed from the digest (delivery skips them).
 """
 
 from __future__ import annotations
@@ -286,6 +287,19 @@ class DeliveryRow(Base):
     __table_args__ = (
         UniqueConstraint("digest_id", "recipient", name="uq_deliveries_digest_recipient"),
     )
+
+
+class OptOutRow(Base):
+    """An address that left the digest (``dyad unsubscribe``, a mailed request, a one-click
+    link) or came back (``dyad resubscribe``): the latest change per address, lowercased."""
+
+    __tablename__ = "opt_outs"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    unsubscribed: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime]
+    source: Mapped[str] = mapped_column(String(20))  # command | mail | one-click
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class LLMEndpointRow(Base):

@@ -19,7 +19,8 @@ import hashlib
 import smtplib
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -28,6 +29,8 @@ from pathlib import Path
 from pipeline.config import SMTPSettings
 from pipeline.errors import MailDeferred, MailError, MailRejected
 from pipeline.textclean import clean_text
+
+UNFOLDED = policy.default.clone(max_line_length=998)
 
 
 def message_id(digest_id: str, recipient: str, domain: str) -> str:
@@ -47,8 +50,11 @@ def build_message(
     recipient_name: str | None,
     message_id_value: str,
     date: object,
+    list_headers: Mapping[str, str] | None = None,
 ) -> EmailMessage:
-    """A multipart/alternative message; header values are single-line and validated."""
+    """A multipart/alternative message; header values are single-line and validated.
+    ``list_headers`` (List-Id, List-Unsubscribe...: ``MailingList.headers``) are added as they
+    are, never folded into RFC 2047 encoded words (a mail client could not read the URIs)."""
     message = EmailMessage()
     message["Subject"] = clean_text(subject, 200, single_line=True)
     local, _, domain = sender.partition("@")
@@ -58,8 +64,14 @@ def build_message(
     message["Message-ID"] = message_id_value
     message["Date"] = format_datetime(date)  # type: ignore[arg-type]
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in (list_headers or {}).items():
+        message[name] = value
     message.set_content(text, subtype="plain", charset="utf-8")
     message.add_alternative(html, subtype="html", charset="utf-8")
+    # The parts are encoded now; from here the policy only decides header folding. The default
+    # (78 columns) would turn a long List-Unsubscribe URI into encoded words, which RFC 2369
+    # readers do not decode; 998 is RFC 5322's hard line limit.
+    message.policy = UNFOLDED
     return message
 
 

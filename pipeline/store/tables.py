@@ -253,7 +253,10 @@ class LLMCallRow(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_llm_calls_at", "at"),)
+    __table_args__ = (
+        Index("ix_llm_calls_at", "at"),
+        Index("ix_llm_calls_story_id", "story_id"),
+    )
 
 
 class DigestRow(Base):

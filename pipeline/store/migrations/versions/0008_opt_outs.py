@@ -1,4 +1,5 @@
-"""opt_outs: addresses that unsubscribed from the digest (List-Unsubscribe, dyad unsubscribe)
+"""opt_outs: addresses that unsubscribed from the digest (List-Unsubscribe, dyad unsubscribe);
+llm_calls by story (the digest ledger counts the model's usage for the window's stories)
 
 Revision ID: 0008
 Revises: 0007
@@ -28,7 +29,9 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("address", name=op.f("pk_opt_outs")),
     )
+    op.create_index("ix_llm_calls_story_id", "llm_calls", ["story_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_llm_calls_story_id", table_name="llm_calls")
     op.drop_table("opt_outs")

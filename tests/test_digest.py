@@ -274,9 +274,10 @@ def test_atom_feed_and_archive_site(
     assert not feed.bozo and len(feed.entries) == 2  # the empty day has no entry
     entry = feed.entries[0]
     assert entry.title.startswith("Dyad · 2026-11-25")
-    # the lead and a link, not the whole email
-    top = digest.dyads[0]
-    assert f"{top.names[0]} – {top.names[1]}: {top.stories[0].headline}" in entry.summary
+    # the email's lead (the -6 expulsion first) and a link, not the whole email
+    assert entry.summary.startswith(
+        "China – United Kingdom: Britain expels Chinese diplomat over spying on Hong Kong"
+    )
     assert "23 stories in 23 country pairs" in entry.summary
     assert len(entry.content[0].value) < 4000 and len(raw) < 12000
     assert entry.link == "digest-2026-11-25.html" and b"dyad.invalid" not in raw

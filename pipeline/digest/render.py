@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from pipeline.digest.lead import render_subject
+from pipeline.digest.lead import lead_items, render_subject
 from pipeline.digest.mail import EMAIL_MAX_BYTES, FILTERS, lead_context, render_email
 from pipeline.digest.model import Digest, DigestStory, MailFooter, TrendPoint
 
@@ -122,17 +122,18 @@ def render_markdown(digest: Digest) -> str:
     return re.sub(r"\n{3,}", "\n\n", page)
 
 
-def atom_lead(digest: Digest, pairs: int = 5) -> tuple[str, str]:
-    """The lead of one digest for its feed entry, as (plain text, HTML): the first ``pairs``
-    pairs with their top headline, and how many more pairs and stories the digest has."""
+def atom_lead(digest: Digest) -> tuple[str, str]:
+    """The lead of one digest for its feed entry, as (plain text, HTML): the email's lead
+    (``lead.lead_items``: the 3 to 5 developments that matter most, each with its pair), and how
+    many more pairs and stories the digest has."""
     lines = [
-        f"{d.names[0]} – {d.names[1]}: {d.stories[0].headline}"
-        for d in digest.dyads[:pairs]
-        if d.stories
+        f"{item.dyad.names[0]} – {item.dyad.names[1]}: {item.story.headline}"
+        for item in lead_items(digest)
     ]
     stories = sum(len(d.stories) for d in digest.dyads)
-    rest = len(digest.dyads) + digest.more_dyads - len(lines)
-    tail = f"{stories} stories in {len(digest.dyads) + digest.more_dyads} country pairs"
+    pairs = len(digest.dyads) + digest.more_dyads
+    rest = pairs - len(lines)
+    tail = f"{stories} stories in {pairs} country pairs"
     tail += f" ({rest} more pairs in the digest)." if rest > 0 else "."
     text = "; ".join(lines) + (". " if lines else "") + tail
     items = "".join(f"<li>{escape(line)}</li>" for line in lines)

@@ -149,9 +149,30 @@ class ClusterSettings(BaseModel):
         72.0, gt=0, le=24 * 30, description="articles further apart than this are not one story"
     )
     similarity: float = Field(
-        0.08, gt=0, le=1, description="content-word Jaccard (MinHash estimate) that links articles"
+        0.08,
+        gt=0,
+        le=1,
+        description="mean exact content-word Jaccard to a story's members an article needs to join",
     )
-    num_perm: int = Field(128, ge=16, le=1024, description="MinHash permutations")
+    num_perm: int = Field(900, ge=16, le=2048, description="MinHash permutations")
+    lsh_rows: int = Field(
+        3, ge=1, le=16, description="rows per LSH band (bands = num_perm / lsh_rows)"
+    )
+    exact_neighbours: int = Field(
+        20,
+        ge=0,
+        le=10_000,
+        description="up to this many earlier articles of the pair in the window, all are compared",
+    )
+    max_story_articles: int = Field(
+        50, ge=1, le=10_000, description="a full story takes no more articles; a new one starts"
+    )
+
+    @model_validator(mode="after")
+    def _bands(self) -> ClusterSettings:
+        if self.num_perm % self.lsh_rows:
+            raise ValueError("cluster.num_perm must be a multiple of cluster.lsh_rows")
+        return self
 
 
 # Model-name patterns of models that reason before answering (``llm.reasoning_models``).

@@ -95,6 +95,9 @@ def _cluster(settings: Settings, articles: list[BilateralArticle]) -> list[Story
         window=timedelta(hours=settings.cluster.window_hours),
         similarity=settings.cluster.similarity,
         num_perm=settings.cluster.num_perm,
+        lsh_rows=settings.cluster.lsh_rows,
+        exact_neighbours=settings.cluster.exact_neighbours,
+        max_story_articles=settings.cluster.max_story_articles,
     )
 
 

@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from pipeline.records import Story, StoryArticle
 from pipeline.store.db import upsert_insert
+from pipeline.store.outlets import article_outlets
 from pipeline.store.tables import (
     ArticleRow,
-    EntryRow,
-    FeedRow,
     LLMCacheRow,
     LLMCallRow,
     LLMEndpointRow,
@@ -25,16 +24,9 @@ from pipeline.store.tables import (
 )
 
 
-def _first_outlet(article_ids: Any) -> Any:
-    """Subquery: the outlet (the first feed name that listed it) of each of ``article_ids`` (a
-    list or a subquery of ids), so only their entries are read, never the whole table."""
-    return (
-        select(EntryRow.article_id, func.min(FeedRow.name).label("outlet"))
-        .join(FeedRow, FeedRow.id == EntryRow.feed_id)
-        .where(EntryRow.article_id.in_(article_ids))
-        .group_by(EntryRow.article_id)
-        .subquery()
-    )
+def _page(article: ArticleRow) -> str:
+    """The URL of the article's own page (its canonical URL, else the link it was found by)."""
+    return article.canonical_url or article.url or ""
 
 
 @dataclass(frozen=True)
@@ -63,14 +55,13 @@ def bilateral_articles(
         ArticleRow.first_seen_at >= since,
         ArticleRow.first_seen_at <= until,
     )
-    outlet = _first_outlet(select(ArticleRow.id).where(*in_window))
-    stmt = (
-        select(ArticleRow, outlet.c.outlet)
-        .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)
-        .where(*in_window)
-    )  # no ORDER BY: it made SQLite scan every article by rowid; sorted below instead
+    stmt = select(ArticleRow).where(*in_window)
+    # no ORDER BY: it made SQLite scan every article by rowid; sorted below instead
     with Session(engine) as session:
-        rows = sorted(session.execute(stmt).all(), key=lambda row: row[0].id)
+        found = sorted(session.scalars(stmt).all(), key=lambda a: a.id)
+        outlets = article_outlets(
+            session, select(ArticleRow.id).where(*in_window), {a.id: _page(a) for a in found}
+        )
     return [
         BilateralArticle(
             id=a.id,
@@ -78,13 +69,13 @@ def bilateral_articles(
             seen_at=a.published_at or a.first_seen_at,
             text=f"{a.title}\n{a.text or a.feed_summary}",
             title=a.title,
-            outlet=name or (a.site_name or ""),
+            outlet=outlets.get(a.id) or (a.site_name or ""),
             canonical_url=a.canonical_url,
             actor=a.actor,
             target=a.target,
             bilateral=bool(a.bilateral),
         )
-        for a, name in rows
+        for a in found
     ]
 
 
@@ -127,25 +118,22 @@ def save_stories(engine: Engine, stories: Sequence[Story], now: datetime) -> Non
 
 
 def story_articles(engine: Engine, story: Story) -> list[StoryArticle]:
-    """The member articles of a story with their text and first outlet, oldest first."""
-    outlet = _first_outlet(list(story.article_ids))
-    stmt = (
-        select(ArticleRow, outlet.c.outlet)
-        .outerjoin(outlet, outlet.c.article_id == ArticleRow.id)
-        .where(ArticleRow.id.in_(story.article_ids))
-    )
+    """The member articles of a story with their text and own outlet (``outlets.py``),
+    oldest first."""
+    stmt = select(ArticleRow).where(ArticleRow.id.in_(story.article_ids))
     with Session(engine) as session:
-        rows = session.execute(stmt).all()
+        rows = session.scalars(stmt).all()
+        outlets = article_outlets(session, list(story.article_ids), {a.id: _page(a) for a in rows})
     articles = [
         StoryArticle(
             article_id=a.id,
             url=a.url or a.canonical_url,
-            outlet=name or (a.site_name or ""),
+            outlet=outlets.get(a.id) or (a.site_name or ""),
             title=a.title,
             text=a.text or a.feed_summary,
             published_at=a.published_at,
         )
-        for a, name in rows
+        for a in rows
     ]
     return sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
 

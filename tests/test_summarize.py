@@ -282,6 +282,7 @@ def test_failing_endpoint_opens_the_circuit_and_local_fills_in(
             "\n".join(  # type: ignore[arg-type]
                 f"{a.title}\n{a.text}" for a in sample_story().articles
             ),
+            [a.published_at for a in sample_story().articles],  # they date "on Monday"
         )
         == []
     )

@@ -1,12 +1,14 @@
 """The grounding check: every number, name and quotation in a summary must come from its sources.
 
 It reads the model's text the way a careful editor would check a wire summary: numbers (with
-their thousands separators normalised) must occur in the articles; capitalised names (people,
-organisations, places, countries) must occur in them, case-insensitively and as a substring, so
-"Russia" is supported by "Russian"; text inside quotation marks must appear verbatim (up to
-whitespace, case, apostrophe style and the punctuation at its ends; an ellipsis splits it into
-parts that must each appear); and the text must be plain, with no HTML and no links of the
-model's own.
+their thousands separators normalised) must occur in the articles, except the day in a date
+("23 November", "November 23") within a week of an article's publication date, which is how a
+relative day in the article ("on Monday") is told to a reader of a 30-day digest; capitalised
+names (people, organisations, places, countries) must occur in them, case-insensitively and as
+a substring, so "Russia" is supported by "Russian"; text inside quotation marks must appear
+verbatim (up to whitespace, case, apostrophe style and the punctuation at its ends; an ellipsis
+splits it into parts that must each appear); and the text must be plain, with no HTML and no
+links of the model's own.
 
 Quotations are found in every common form: "double", “curly”, 'single', ‘curly single’,
 „German/Polish“ („…”), ‚low single‘, «guillemets» and »Danish« ones. A quotation counts from
@@ -19,11 +21,20 @@ talks) neither opens nor closes a single-quoted quotation.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime, timedelta
 
 from pipeline.summarize.schema import LLMSummary
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+_DATE = re.compile(
+    rf"\b(?:(?P<day>\d{{1,2}}) (?P<month>{'|'.join(_MONTHS)})"
+    rf"|(?P<month2>{'|'.join(_MONTHS)}) (?P<day2>\d{{1,2}}))\b"
+)
+DATE_WINDOW = timedelta(days=7)
 _NAME = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:of|the|de|al|bin|van|von)?\s*[A-Z][\w'’.-]*)*")
 MIN_QUOTE_WORDS = 2
 # Consumed in this order, each match blanked before the next pattern runs, so the “ that closes
@@ -85,30 +96,68 @@ def _fields(summary: LLMSummary) -> Iterable[tuple[str, str]]:
         yield "reaction", reaction.evidence
 
 
-def check_grounding(summary: LLMSummary, sources: str) -> list[str]:
-    """Problems that keep ``summary`` from being verified against ``sources`` (empty = grounded)."""
+def check_grounding(
+    summary: LLMSummary, sources: str, published: Sequence[datetime | None] = ()
+) -> list[str]:
+    """Problems that keep ``summary`` from being verified against ``sources`` (empty =
+    grounded); ``published``: the articles' publication dates, which ground the days of dates
+    near them."""
     source = _normalise(sources)
     source_digits = source.replace(",", "")
+    days = tuple(d.date() for d in published if d is not None)
     found = (
         problem
         for field, text in _fields(summary)
-        for problem in _text_problems(field, text, source, source_digits)
+        for problem in _text_problems(field, text, source, source_digits, days)
     )
     return list(dict.fromkeys(found))  # each problem once, in the order found
 
 
-def _text_problems(field: str, text: str, source: str, source_digits: str) -> Iterator[str]:
+def _text_problems(
+    field: str, text: str, source: str, source_digits: str, days: tuple[date, ...]
+) -> Iterator[str]:
     """Every problem in one field's ``text``: markup, then numbers, names and quotations."""
     if _MARKUP.search(text):
         yield f"{field} contains HTML or a link"
-    yield from _number_problems(text, source, source_digits)
+    yield from _number_problems(text, source, source_digits, days)
     yield from _name_problems(text, source)
     yield from _quote_problems(text, source)
 
 
-def _number_problems(text: str, source: str, source_digits: str) -> Iterator[str]:
-    """Numbers in ``text`` that occur in no written form in the sources."""
-    for number in _NUMBER.findall(text):
+def _near(day: int, month: str, days: tuple[date, ...]) -> bool:
+    """True when ``day month`` falls within ``DATE_WINDOW`` of one of ``days``."""
+    for near in days:
+        for year in (near.year - 1, near.year, near.year + 1):
+            try:
+                when = date(year, _MONTHS.index(month) + 1, day)
+            except ValueError:
+                continue
+            if abs(when - near) <= DATE_WINDOW:
+                return True
+    return False
+
+
+def _dated_days(text: str, days: tuple[date, ...]) -> set[int]:
+    """Where the days of dates near a publication date start in ``text``."""
+    starts: set[int] = set()
+    for match in _DATE.finditer(text):
+        group = "day" if match.group("day") else "day2"
+        month = match.group("month") or match.group("month2")
+        if _near(int(match.group(group)), month, days):
+            starts.add(match.start(group))
+    return starts
+
+
+def _number_problems(
+    text: str, source: str, source_digits: str, days: tuple[date, ...] = ()
+) -> Iterator[str]:
+    """Numbers in ``text`` that occur in no written form in the sources (the days of dates
+    near a publication date aside)."""
+    dated = _dated_days(text, days)
+    for match in _NUMBER.finditer(text):
+        number = match.group()
+        if match.start() in dated:
+            continue
         if not any(
             form.lower() in source or form.replace(",", "") in source_digits
             for form in _number_forms(number)

@@ -355,7 +355,8 @@ class StorySummarizer:
                 **record,
             )
         sources = "\n".join(f"{a.title}\n{t}" for a, t in zip(item.articles, texts, strict=True))
-        problems = check_grounding(summary, sources)
+        published = [a.published_at for a in item.articles]
+        problems = check_grounding(summary, sources, published)
         if problems:
             retry = [
                 *messages,
@@ -364,7 +365,7 @@ class StorySummarizer:
             ]
             completion = self._call(retry)
             summary = self._parse(retry, completion, item)
-            problems = check_grounding(summary, sources)
+            problems = check_grounding(summary, sources, published)
         status = SummaryStatus.UNVERIFIED if problems else SummaryStatus.VERIFIED
         return StorySummary(
             status=status,

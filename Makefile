@@ -87,6 +87,7 @@ bench: $(SYNCED) ## print benchmark figures (throughput, memory, quality, idle h
 	$(VENV)/bin/python bench/bench_idle.py
 	$(VENV)/bin/python bench/bench_store.py
 	$(VENV)/bin/python bench/bench_cluster.py
+	$(VENV)/bin/python bench/bench_local_summary.py
 
 train-detect: $(SYNCED) ## retrain the detection model from tests/data/real_news.jsonl (writes pipeline/data/detect_model.json)
 	$(VENV)/bin/python scripts/train_detect.py

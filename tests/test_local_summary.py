@@ -208,6 +208,18 @@ def test_relative_days_get_the_date_from_each_articles_publication() -> None:
 
 
 @pytest.mark.parametrize(
+    "sentence",
+    [
+        "Monday's talks ended early.",
+        "Shops opened on Black Friday as usual.",
+        "The Sunday Times reported the deal.",
+    ],
+)
+def test_weekdays_that_are_not_a_day_of_the_story_stay_as_they_are(sentence: str) -> None:
+    assert absolute_dates(sentence, datetime(2026, 11, 24, 10, tzinfo=UTC)) == sentence
+
+
+@pytest.mark.parametrize(
     ("sentence", "published", "expected"),
     [
         ("They met last Tuesday.", "2026-11-24T10:00:00", "last Tuesday (17 November)"),
@@ -217,6 +229,7 @@ def test_relative_days_get_the_date_from_each_articles_publication() -> None:
         ("Officials said on Friday that he will visit.", "2026-11-24T10:00:00", "(20 November)"),
         ("The envoys are due to sign it on Friday.", "2026-11-24T10:00:00", "(27 November)"),
         ("Already dated: on Monday (23 November).", "2026-11-24T10:00:00", "(23 November)."),
+        ("Talks scheduled for Thursday were moved.", "2026-11-24T10:00:00", "(26 November)"),
     ],
 )
 def test_which_day_a_weekday_means(sentence: str, published: str, expected: str) -> None:

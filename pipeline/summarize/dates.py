@@ -21,12 +21,17 @@ from datetime import date, datetime, timedelta
 
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _RELATIVE = re.compile(
+    r"(?<!Black )(?<!Good )(?<!Super )(?<!Bloody )(?<!Easter )(?<!Palm )(?<!Ash )"  # named days
     r"\b(?:(last|next|this)\s+)?(" + "|".join(_WEEKDAYS) + r"|today|yesterday|tomorrow)\b"
+    r"(?!['’]s\b)"  # "Monday's talks": no bracket inside the phrase
+    r"(?!\s+(?:Times|Telegraph|Post|Mirror|Express|Herald|Independent)\b)"  # newspapers
     r"(?!\s*\()",  # already dated
     re.I,
 )
 _FUTURE = re.compile(
-    r"\b(?:will|shall|(?:due|expected|scheduled|set|plans?|planning|going) to|to be)\b", re.I
+    r"\b(?:will|shall|(?:due|expected|scheduled|set|plans?|planning|going) to|to be"
+    r"|(?:due|scheduled|set|planned) (?:for|on))\b",
+    re.I,
 )
 _PAST = re.compile(r"\b(?:said|told|was|were|had|did|met|held|made|took|gave|began|\w+ed)\b", re.I)
 _SHIFT = {"today": 0, "yesterday": -1, "tomorrow": 1}

@@ -5,7 +5,7 @@ links are only our records' http(s) URLs (``Source.url`` is None otherwise). The
 contents, pairs, in a size budget) is laid out by ``mail.render_email``; its CSS is inlined
 with css-inline (Rust, maintained; it keeps the ``@media`` rules for dark mode in a style
 block, which clients that support them read). The subject and preheader come from ``lead``.
-The archive's pair pages draw trend lines as table cells with coloured blocks. The Atom feed
+The archive (index, search, digest and pair pages) is written by ``archive``. The Atom feed
 is built with ElementTree (escaping by construction) and reads back in feedparser without
 errors: one short entry (the lead and a link) per digest with stories, the newest
 ``ATOM_ENTRIES``.
@@ -17,17 +17,17 @@ import json
 import re
 import uuid
 import xml.etree.ElementTree as ET
-from collections import defaultdict
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from pipeline.digest.archive import ARCHIVE_FILTERS, write_archive
 from pipeline.digest.lead import lead_items, render_subject
 from pipeline.digest.mail import EMAIL_MAX_BYTES, FILTERS, lead_context, render_email
-from pipeline.digest.model import Digest, DigestStory, MailFooter, TrendPoint
+from pipeline.digest.model import Digest, MailFooter
 
 __all__ = [
     "render_atom",
@@ -52,23 +52,6 @@ def _signed(value: float | int) -> str:
     return f"+{value}" if value > 0 else str(value)
 
 
-def _bar_height(point: TrendPoint, series: list[TrendPoint]) -> int:
-    top = max((p.articles for p in series), default=0) or 1
-    return 2 if point.articles == 0 else max(4, round(36 * point.articles / top))
-
-
-def _bar_color(point: TrendPoint) -> str:
-    if point.articles == 0:
-        return "#d1d5db"
-    if point.score is None:
-        return "#9ca3af"
-    if point.score >= 2:
-        return "#059669"
-    if point.score <= -2:
-        return "#dc2626"
-    return "#6b7280"
-
-
 def _markdown(value: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", value).replace("<", "&lt;").replace(">", "&gt;")
 
@@ -81,10 +64,9 @@ def _environment(autoescape: bool) -> Environment:
         trim_blocks=False,
         keep_trailing_newline=True,
     )
-    env.filters.update(
-        local=_local, signed=_signed, bar_height=_bar_height, bar_color=_bar_color, md=_markdown
-    )
+    env.filters.update(local=_local, signed=_signed, md=_markdown)
     env.filters.update(FILTERS)
+    env.filters.update(ARCHIVE_FILTERS)
     return env
 
 
@@ -188,50 +170,8 @@ def render_atom(
 
 
 def write_site(digests: list[Digest], folder: Path, title: str, site_url: str | None) -> Path:
-    """A static archive: index, one page per digest and per pair (with its timeline), the feed."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stories: dict[str, dict[str, DigestStory]] = defaultdict(dict)
-    names: dict[str, tuple[str, str]] = {}
-    for digest in digests:
-        page = render_html(digest, site_url, max_bytes=None)
-        (folder / f"{digest.id}.html").write_text(page, encoding="utf-8")
-        for dyad in digest.dyads:
-            names[dyad.dyad] = dyad.names
-            for story in dyad.stories:
-                stories[dyad.dyad].setdefault(story.story_id, story)
-    for pair, by_id in stories.items():
-        ordered = sorted(by_id.values(), key=lambda s: s.last_seen, reverse=True)
-        page = _HTML.get_template("site_dyad.html.j2").render(
-            title=title, dyad=pair, names=names[pair], stories=ordered, timeline=_timeline(ordered)
-        )
-        (folder / f"dyad-{pair}.html").write_text(page, encoding="utf-8")
-    pairs = sorted(((d, names[d], len(s)) for d, s in stories.items()), key=lambda x: (-x[2], x[0]))
-    index = _HTML.get_template("site_index.html.j2").render(
-        title=title, digests=digests, dyads=pairs
-    )
-    (folder / "index.html").write_text(index, encoding="utf-8")
+    """A static archive (``archive.write_archive``: index with search, a page per digest and
+    per pair) and the feed; returns the index's path."""
+    index = write_archive(_HTML, digests, folder, title)
     (folder / "digests.atom").write_bytes(render_atom(digests, title, site_url))
-    return folder / "index.html"
-
-
-def _timeline(stories: list[DigestStory]) -> list[TrendPoint]:
-    if not stories:
-        return []
-    by_day: dict[date, list[DigestStory]] = defaultdict(list)
-    for story in stories:
-        by_day[story.last_seen.date()].append(story)
-    first, last = min(by_day), max(by_day)
-    points = []
-    day = first
-    while day <= last:
-        items = by_day.get(day, [])
-        scores = [s.cooperation_score for s in items if s.cooperation_score is not None]
-        points.append(
-            TrendPoint(
-                day=day,
-                articles=sum(s.outlets for s in items),
-                score=round(sum(scores) / len(scores), 1) if scores else None,
-            )
-        )
-        day = day.fromordinal(day.toordinal() + 1)
-    return points
+    return index

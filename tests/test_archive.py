@@ -3,6 +3,7 @@ score over time, digest pages linked both ways, and search in the browser."""
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 from datetime import date, timedelta
@@ -169,7 +170,8 @@ document.getElementById('f').onload = function () {{
     var root = d.documentElement;
     document.title = hits.length + ' | ' + (hits.length ? hits[0].textContent + ' | '
       + hits[0].getAttribute('href') : '') + ' | ' + d.getElementById('search-status').textContent
-      + ' | ' + (root.scrollWidth <= w.innerWidth ? 'fits' : 'overflow=' + root.scrollWidth);
+      + ' | ' + (root.scrollWidth <= w.innerWidth ? 'fits' : 'overflow=' + root.scrollWidth)
+      + ' | ' + d.querySelectorAll('#hits img, #hits script').length + (w.pwned ? ' pwned' : '');
   }})();
 }};</script></body></html>"""
 TYPE = "var q = d.getElementById('q'); q.value = 'Prisoners  swap'; \
@@ -189,10 +191,34 @@ def test_search_finds_a_story_in_chromium_at_360_px(site: Path, tmp_path: Path, 
     dom = chromium(probe, tmp_path / "profile")
     title = re.search(r"<title>(.*)</title>", dom)
     assert title, dom[:300]
-    count, headline, href, status, fit = title.group(1).split(" | ")
-    assert count == "1" and status == "1 story." and fit == "fits", title.group(1)
+    count, headline, href, status, fit, tags = title.group(1).split(" | ")
+    assert count == "1" and status == "1 story." and fit == "fits" and tags == "0", title.group(1)
     assert headline == "Russia and Ukraine swap 150 prisoners of war in UAE-brokered exchange"
     assert href.startswith("dyad-RU-UA.html#s-RU-UA-")
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
+)
+def test_search_results_show_a_hostile_headline_as_text(
+    digests: list[Digest], tmp_path: Path
+) -> None:
+    hostile = 'Prisoners <img src=x onerror="window.pwned=1"> swap & "more"'
+    latest = digests[0]
+    dyads = [
+        d.model_copy(update={"stories": [d.stories[0].model_copy(update={"headline": hostile})]})
+        if d.dyad == "RU-UA"
+        else d
+        for d in latest.dyads
+    ]
+    site = tmp_path / "site"
+    write_site([latest.model_copy(update={"dyads": dyads})], site, "Dyad", None)
+    probe = site / "probe.html"
+    probe.write_text(PROBE.format(src="index.html?q=prisoners", type=""))
+    title = re.search(r"<title>(.*)</title>", chromium(probe, tmp_path / "profile"))
+    assert title
+    count, headline, _, _, _, tags = html.unescape(title.group(1)).split(" | ")
+    assert (count, headline, tags) == ("1", hostile, "0")
 
 
 FIT = """<!DOCTYPE html><html><body style="margin:0">{frames}<script>

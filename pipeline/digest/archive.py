@@ -131,6 +131,7 @@ def write_archive(env: Environment, digests: list[Digest], folder: Path, title: 
             **lead_context(digest),
             sections=sections(digest, LEVELS[0]),
             web=None,
+            footer=None,  # a recipient's footer belongs to a mailed copy, not the archive
             pair_pages=hrefs,
             archive_title=title,
         )

@@ -334,7 +334,10 @@ def test_per_host_concurrency_and_spacing(tmp_path: Path, server: LoopbackServer
     assert server.max_in_flight <= 2
     starts = sorted(r.at for r in server.requests)
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    assert min(gaps) >= 0.09
+    # Spacing is enforced where requests start; the server stamps them when its thread runs,
+    # which on a loaded 2-core machine lagged by up to 10 ms (one full run saw a 0.0896 s gap).
+    # Without spacing, the 8 requests start in two bursts with gaps near 0.
+    assert min(gaps) >= 0.07
 
 
 def test_robots_disallow_rules_are_honoured(settings: Settings, server: LoopbackServer) -> None:

@@ -30,7 +30,7 @@ from datetime import datetime
 from pipeline.detect.features import read_article
 from pipeline.detect.gazetteer import Gazetteer, gazetteer_version, load_gazetteer
 from pipeline.detect.model import DetectionModel, load_model
-from pipeline.records import DyadDetection, Evidence
+from pipeline.records import DyadDetection
 
 
 def detection_version(
@@ -73,9 +73,11 @@ def detect_dyads(
     high = model.final_threshold if final_threshold is None else final_threshold
     read = read_article(title, text, published, gaz)
     mentions, signals, candidates = read.mentions, read.signals, read.candidates
-    evidence = tuple(
-        Evidence(text=m.text, country=m.country, kind=m.kind, where=m.where) for m in mentions[:60]
-    )
+    # plain dicts, validated into Evidence records in one pass with the result (pydantic's core)
+    evidence = [
+        {"text": m.text, "country": m.country, "kind": m.kind, "where": m.where}
+        for m in mentions[:60]
+    ]
     best = None
     probability = 0.0
     words_score = model.words_score(signals.words) if candidates else 0.0
@@ -89,15 +91,19 @@ def detect_dyads(
     chosen = best if best is not None and is_candidate else None
     pair = chosen.pair if chosen else ()
     actor, target = chosen.direction if chosen and chosen.direction else (None, None)
-    return DyadDetection(
-        bilateral=bilateral,
-        candidate=is_candidate or bilateral,
-        countries=pair,
-        score=probability,
-        actor=actor,
-        target=target,
-        third_countries=tuple(c for c in signals.ranked if c not in pair),
-        cues=tuple(signals.cue_words),
-        evidence=evidence,
-        gazetteer_version=detection_version(gaz, model, candidate_threshold, final_threshold),
+    return DyadDetection.model_validate(
+        {
+            "bilateral": bilateral,
+            "candidate": is_candidate or bilateral,
+            "countries": pair,
+            "score": probability,
+            "actor": actor,
+            "target": target,
+            "third_countries": tuple(c for c in signals.ranked if c not in pair),
+            "cues": tuple(signals.cue_words),
+            "evidence": evidence,
+            "gazetteer_version": detection_version(
+                gaz, model, candidate_threshold, final_threshold
+            ),
+        }
     )

@@ -120,15 +120,15 @@ def _verb_between(gap: list[str], gaz: Gazetteer) -> bool:
 
 
 def _count_pattern(
-    patterns: _Patterns, gap: list[str], tokens: list[str], start: int, gaz: Gazetteer
+    patterns: _Patterns, gap: list[str], lowered: list[str], start: int, gaz: Gazetteer
 ) -> bool:
     """Count in ``patterns`` the pattern ``gap`` (lowercased tokens between two mentions, the
-    first starting at ``tokens[start]``) makes; False when it makes none."""
+    first starting at ``lowered[start]``, the section's tokens lowercased) makes; False when it
+    makes none."""
     if len(gap) == 1 and gap[0] in PAIR_SEPARATORS:
         patterns.separator += 1
     elif gap in CONJUNCTIONS:
-        before = [t.lower() for t in tokens[max(0, start - 4) : start]]
-        if "between" in before:
+        if "between" in lowered[max(0, start - 4) : start]:
             patterns.between += 1
         else:
             patterns.conjunction += 1
@@ -150,29 +150,30 @@ def _mentions_by_section(mentions: list[Mention]) -> dict[str, list[Mention]]:
 
 
 def pair_patterns(
-    mentions: list[Mention], sections: Sections, gaz: Gazetteer
+    mentions: list[Mention], lowered: dict[str, list[str]], gaz: Gazetteer
 ) -> dict[tuple[str, str], _Patterns]:
     """Explicit pair patterns between neighbouring mentions of two countries: "India-Russia",
-    "India and Russia", "between X and Y", "X accuses Y", "X's counterpart in Y"."""
+    "India and Russia", "between X and Y", "X accuses Y", "X's counterpart in Y" (``lowered``:
+    each section's tokens lowercased, ``signals.lowercased``)."""
     found: dict[tuple[str, str], _Patterns] = defaultdict(_Patterns)
-    token_map = dict(sections)
     for where, ms in _mentions_by_section(mentions).items():
-        tokens = token_map[where]
+        tokens = lowered[where]
         for a, b in itertools.pairwise(ms):
             if a.country == b.country:
                 continue
             p = found[_pair_key(a.country, b.country)]
-            gap = [t.lower() for t in tokens[a.end_index : b.index]]
+            gap = tokens[a.end_index : b.index]
             if _count_pattern(p, gap, tokens, a.index, gaz) and where == "title":
                 p.title += 1
     return found
 
 
 def _directional_title(
-    mentions: list[Mention], sections: Sections, a: str, b: str, gaz: Gazetteer
+    mentions: list[Mention], title_lowered: list[str], a: str, b: str, gaz: Gazetteer
 ) -> tuple[str, str] | None:
-    """(actor, target) when the headline reads "A <action verb> ... B"."""
-    tokens = dict(sections)["title"]
+    """(actor, target) when the headline (``title_lowered``: its tokens lowercased) reads
+    "A <action verb> ... B"."""
+    tokens = title_lowered
     ms = sorted(
         (m for m in mentions if m.where == "title" and m.country in (a, b)), key=lambda m: m.index
     )
@@ -180,7 +181,7 @@ def _directional_title(
         return None
     first = ms[0]
     second = next(m for m in ms if m.country != first.country)
-    if any(t.lower() in gaz.action_verbs for t in tokens[first.end_index : second.index]):
+    if any(t in gaz.action_verbs for t in tokens[first.end_index : second.index]):
         return first.country, second.country
     return None
 
@@ -313,10 +314,10 @@ def article_candidates(
     signals = ArticleSignals(mentions, sections, head_text, full_text, gaz)
     if len(signals.ranked) < 2:
         return signals, []
-    patterns = pair_patterns(mentions, sections, gaz)
+    patterns = pair_patterns(mentions, signals.lowered, gaz)
     out = []
     for a, b in candidate_pairs(signals):
-        found = _directional_title(mentions, sections, a, b, gaz)
+        found = _directional_title(mentions, signals.lowered["title"], a, b, gaz)
         features = pair_features(signals, patterns[_pair_key(a, b)], a, b, found is not None)
         out.append(Candidate(a, b, features, found))
     return signals, out

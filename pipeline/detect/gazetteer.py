@@ -21,8 +21,10 @@ import yaml
 
 GAZETTEER_DIR = Path(__file__).parent.parent / "data" / "gazetteer"
 
+# A token starts with a letter or a listed punctuation mark, never a space or a digit: the
+# lookahead only lets the engine skip those positions sooner (the tokens found are the same).
 _TOKEN = re.compile(
-    r"((?:[A-Z]\.){2,}|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|[.!?;:,\"“”()&]|[-–—/‑])"
+    r"(?=[^\s\d])([A-Z]\.(?:[A-Z]\.)+|[^\W\d_]+(?:['’](?![sS]\b)[^\W\d_]+)*|[.!?;:,\"“”()&\-–—/‑])"
     r"(?:['’][sS]\b)?"
 )
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "‘": "'"})
@@ -62,6 +64,20 @@ class Gazetteer:
     shared_leader_forms: dict[tuple[str, ...], tuple[Sense, ...]] = field(default_factory=dict)
     # word group -> its words (kidnap, election, sport, talks, ...), weighed by the learned decision
     signal_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    # every token a form may start with -> the form's first token as stored (a shouted "INDIA"
+    # -> "India"; a first token -> itself) and the lengths of the forms it starts, longest first
+    starts: dict[str, tuple[str, tuple[int, ...]]] = field(default_factory=dict)
+    # first token -> the second tokens of its forms of two tokens or more
+    seconds: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        first = {**self.shouted, **{t: t for t in self.first_tokens}}
+        self.starts = {t: (w, self.lengths[w]) for t, w in first.items()}
+        following: dict[str, set[str]] = defaultdict(set)
+        for key in self.forms:
+            if len(key) > 1:
+                following[key[0]].add(key[1])
+        self.seconds = {w: frozenset(following[w]) for w in self.first_tokens}
 
 
 def tokenize(text: str) -> list[str]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from itertools import chain, compress
 from typing import Any
 
 from pipeline.detect.gazetteer import Gazetteer, Sense, load_gazetteer, tokenize
@@ -25,7 +26,7 @@ _SENTENCE_END = frozenset('.!?:"“”;')
 Sections = list[tuple[str, list[str]]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Mention:
     """One place where a country is named (or stood for), after disambiguation."""
 
@@ -128,7 +129,7 @@ def find_mentions_in(
     """``find_mentions`` over sections already split (``split_sections``)."""
     when = published.date() if published else None
     sections: Sections = [(where, tokenize(part)) for where, part in parts]
-    doc = _Doc(full_text, {t for _, tokens in sections for t in tokens})
+    doc = _Doc(full_text, set(chain.from_iterable(tokens for _, tokens in sections)))
     mentions: list[Mention] = []
     for where, tokens in sections:
         mentions += _section_mentions(where, tokens, when, doc, gaz)
@@ -140,17 +141,20 @@ def _section_mentions(
 ) -> list[Mention]:
     """The mentions of one section: at each token, the longest form that starts there, and no
     form starting inside a matched one."""
-    first, forms, shouted = gaz.first_tokens, gaz.forms, gaz.shouted
+    starts, forms, seconds = gaz.starts, gaz.forms, gaz.seconds
     n = len(tokens)
     found: list[Mention] = []
-    candidates = [i for i, t in enumerate(tokens) if t in first or t in shouted]
+    # the positions where a form may start, found in C (compress over a membership map)
+    candidates = compress(range(n), map(starts.__contains__, tokens))
     skip_to = 0
     for i in candidates:
         if i < skip_to:
             continue
-        word = tokens[i] if tokens[i] in first else shouted[tokens[i]]
-        for length in gaz.lengths[word]:
-            if i + length > n:
+        word, lengths = starts[tokens[i]]
+        # a longer form needs its second token next ("the" mostly starts none)
+        follows = i + 1 < n and tokens[i + 1] in seconds[word]
+        for length in lengths:
+            if length > 1 and not (follows and i + length <= n):
                 continue
             key = (word, *tokens[i + 1 : i + length]) if length > 1 else (word,)
             sense = forms.get(key)

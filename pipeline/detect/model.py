@@ -17,6 +17,7 @@ import json
 import math
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from operator import mul
 from pathlib import Path
 
@@ -45,8 +46,8 @@ class DetectionModel:
 
     def words_score(self, words: frozenset[str]) -> float:
         """How much the headline's and lead's words (not country names) say "bilateral"."""
-        get = self.word_weights.get
-        return self.word_bias + sum(get(w, 0.0) for w in words)
+        # map with a repeated default sums in C, in the same order as a generator would
+        return self.word_bias + sum(map(self.word_weights.get, words, repeat(0.0)))
 
     def probability(self, features: tuple[float, ...], words_score: float) -> float:
         """The calibrated probability that this pair is the article's bilateral pair."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter, defaultdict
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 
 from pipeline.detect.gazetteer import Gazetteer
@@ -75,7 +76,7 @@ ARTICLE_FEATURES: tuple[str, ...] = (
 
 def log_scale(value: float) -> float:
     """``log(1 + value)``, a negative value read as 0: how counts and weights enter the model."""
-    return math.log1p(max(0.0, value))
+    return math.log1p(value) if value > 0 else 0.0
 
 
 @dataclass(frozen=True)
@@ -85,9 +86,9 @@ class _PhraseList:
     words: frozenset[str]
     phrases: tuple[str, ...]
 
-    def count(self, present_words: set[str], text: str) -> int:
+    def count(self, present_words: AbstractSet[str], text: str) -> int:
         """How many entries of the list occur: words among ``present_words``, phrases in text."""
-        return len(self.words & present_words) + sum(1 for p in self.phrases if p in text)
+        return len(self.words & present_words) + sum(map(text.__contains__, self.phrases))
 
 
 _PHRASE_LISTS: dict[str, dict[str, _PhraseList]] = {}
@@ -109,32 +110,61 @@ def _phrase_lists(gaz: Gazetteer) -> dict[str, _PhraseList]:
     return found
 
 
+_COUNTED: dict[str, frozenset[str]] = {}
+
+
+def _counted_words(gaz: Gazetteer) -> frozenset[str]:
+    """Every lowercased word the signals count (cues, domain and state cues, signal groups), once
+    per gazetteer version: the only words whose lowercased counts are looked up."""
+    found = _COUNTED.get(gaz.version)
+    if found is None:
+        found = frozenset(gaz.cues).union(
+            gaz.domain_cues, gaz.state_cues, *gaz.signal_words.values()
+        )
+        _COUNTED[gaz.version] = found
+    return found
+
+
+def lowercased(token_lists: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Each section's tokens lowercased (in C: a map of str.lower), computed once per article."""
+    return {where: list(map(str.lower, tokens)) for where, tokens in token_lists.items()}
+
+
 @dataclass(frozen=True)
 class _TokenCounts:
-    """How often each token occurs in the whole article and in its head (title and lead)."""
+    """The article's distinct tokens and how many; how often each counted word (``_counted_words``)
+    occurs lowercased in the whole article; how often each token occurs as written and lowercased
+    in its head (title and lead)."""
 
-    everything: Counter[str]
+    distinct: frozenset[str]
+    total: int
     lowered: Counter[str]
     head: Counter[str]
     head_lowered: Counter[str]
 
     @classmethod
-    def of(cls, token_lists: dict[str, list[str]]) -> _TokenCounts:
-        """The counts of the sections' tokens, as written and lowercased."""
+    def of(
+        cls,
+        token_lists: dict[str, list[str]],
+        lowered: dict[str, list[str]],
+        counted: frozenset[str],
+    ) -> _TokenCounts:
+        """The counts of the sections' tokens (``lowered``: the same lists lowercased)."""
         tokens = list(itertools.chain.from_iterable(token_lists.values()))
         head = token_lists["title"] + token_lists["lead"]
         # Counter over an iterable counts in C; tokens differing only in case add up when lowered.
         return cls(
-            Counter(tokens),
-            Counter(map(str.lower, tokens)),
+            frozenset(tokens),
+            len(tokens),
+            Counter(filter(counted.__contains__, itertools.chain.from_iterable(lowered.values()))),
             Counter(head),
-            Counter(map(str.lower, head)),
+            Counter(lowered["title"] + lowered["lead"]),
         )
 
 
 def _occurrences(counts: Counter[str], words: frozenset[str]) -> int:
     """How many times the words of ``words`` occur, by ``counts``."""
-    return sum(counts[w] for w in words if w in counts)
+    return sum(map(counts.__getitem__, filter(counts.__contains__, words)))
 
 
 def _country_weights(mentions: list[Mention]) -> defaultdict[str, float]:
@@ -147,7 +177,7 @@ def _country_weights(mentions: list[Mention]) -> defaultdict[str, float]:
 
 def _cue_counts(counts: _TokenCounts, gaz: Gazetteer) -> tuple[list[str], float, float]:
     """The relation cue words present (sorted), their weight in the head and in the rest."""
-    cue_words = sorted(c for c in gaz.cues if c in counts.lowered)
+    cue_words = sorted(counts.lowered.keys() & gaz.cues.keys())
     cues_head = sum(gaz.cues.get(t.lower(), 0.0) * n for t, n in counts.head.items())
     cues_all = sum(gaz.cues[c] * counts.lowered[c] for c in cue_words)
     return cue_words, cues_head, max(0.0, cues_all - cues_head)
@@ -198,16 +228,15 @@ class _NeighbourCounts:
     mention_count: Counter[str]
 
 
-def _neighbour_counts(
-    mentions: list[Mention], token_lists: dict[str, list[str]]
-) -> _NeighbourCounts:
-    """The words around each mention, counted per country (a leader counts as a state noun)."""
+def _neighbour_counts(mentions: list[Mention], lowered: dict[str, list[str]]) -> _NeighbourCounts:
+    """The words around each mention (``lowered``: each section's tokens lowercased), counted
+    per country (a leader counts as a state noun)."""
     found = _NeighbourCounts(Counter(), Counter(), Counter(), Counter(), Counter())
     for m in mentions:
-        tokens = token_lists[m.where]
-        nxt = tokens[m.end_index].lower() if m.end_index < len(tokens) else ""
-        nxt2 = tokens[m.end_index + 1].lower() if m.end_index + 1 < len(tokens) else ""
-        prev = tokens[m.index - 1].lower() if m.index > 0 else ""
+        tokens = lowered[m.where]
+        nxt = tokens[m.end_index] if m.end_index < len(tokens) else ""
+        nxt2 = tokens[m.end_index + 1] if m.end_index + 1 < len(tokens) else ""
+        prev = tokens[m.index - 1] if m.index > 0 else ""
         found.mention_count[m.country] += 1
         if m.kind == "leader" or nxt in STATE_NOUNS or nxt2 in STATE_NOUNS:
             found.state_nouns[m.country] += 1
@@ -263,9 +292,10 @@ class ArticleSignals:
         self.lead = {m.country for m in mentions if m.where == "lead"}
         self.head = self.title | self.lead
         token_lists = dict(sections)
-        counts = _TokenCounts.of(token_lists)
-        head_words, all_words = set(counts.head), set(counts.everything)
-        self.tokens = sum(counts.everything.values())
+        self.lowered = lowercased(token_lists)
+        counts = _TokenCounts.of(token_lists, self.lowered, _counted_words(gaz))
+        head_words, all_words = set(counts.head), counts.distinct
+        self.tokens = counts.total
         self.cue_words, self.cues_head, self.cues_body = _cue_counts(counts, gaz)
         lists = _phrase_lists(gaz)
         self.multilateral = lists["multilateral"].count(head_words, head_text)
@@ -278,7 +308,7 @@ class ArticleSignals:
         self.words = _head_words(mentions, token_lists, gaz)
         self.signals_head = _signal_counts(counts.head_lowered, gaz)
         self.signals_all = _signal_counts(counts.lowered, gaz)
-        neighbours = _neighbour_counts(mentions, token_lists)
+        neighbours = _neighbour_counts(mentions, self.lowered)
         self.state_nouns = neighbours.state_nouns
         self.private_nouns = neighbours.private_nouns
         self.non_state_nouns = neighbours.non_state_nouns

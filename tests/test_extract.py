@@ -174,3 +174,34 @@ def test_text_hidden_by_css_never_reaches_the_text(pool: ExtractorPool) -> None:
     for sentence in PARAGRAPHS:
         assert sentence in page.text
     assert "this sentence about the Aegean talks stays visible" in page.text
+
+
+def _page(head: str, body: str, html_attrs: str = "") -> str:
+    paragraphs = "".join(f"<p>{p}</p>" for p in PARAGRAPHS)
+    return (
+        f"<!DOCTYPE html><html{html_attrs}><head><meta charset='utf-8'>{head}</head>"
+        f"<body><article>{body}{paragraphs}</article></body></html>"
+    )
+
+
+def test_a_hiding_class_rule_alone_removes_its_text() -> None:
+    """The page's only CSS is one rule that hides a class."""
+    html = _page("<style>.kx-teaser{display:none}</style>", "")
+    html = html.replace(
+        "</article>", "<p class='kx-teaser'>zanzibarfifteen hidden by the only rule</p></article>"
+    )
+    page = extract_article(html, "https://meridian.example/a")
+    assert "zanzibarfifteen" not in page.text
+    assert PARAGRAPHS[1] in page.text
+
+
+def test_styles_for_readers_without_scripts_are_not_applied() -> None:
+    """<noscript> styles apply only with scripts off (css-inline skips them too): the text they
+    would hide is visible to readers."""
+    html = _page(
+        "<style>@media print{nav{display:none}}</style>",
+        "<noscript><style>.lazy-x{display:none}</style></noscript>"
+        "<p class='lazy-x'>The delegations will meet again in Ankara in March.</p>",
+    )
+    page = extract_article(html, "https://meridian.example/a")
+    assert "meet again in Ankara in March" in page.text

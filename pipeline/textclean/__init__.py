@@ -14,7 +14,19 @@ import re
 import lxml.etree
 import lxml.html
 
-from pipeline.textclean.visibility import apply_page_styles, blank_own_text, hidden_parts
+from pipeline.textclean.styles import apply_page_styles, styled_document
+from pipeline.textclean.visibility import blank_own_text, hidden_parts
+
+__all__ = [
+    "apply_page_styles",
+    "clean_text",
+    "drop_hidden",
+    "drop_invisible",
+    "drop_non_text",
+    "html_to_text",
+    "plain_text",
+    "styled_document",
+]
 
 # ANSI CSI/OSC escape sequences, then the remaining C0/C1 controls (tab and newline are kept),
 # bidi embedding/override/isolate controls, zero-width characters and BOMs.
@@ -90,11 +102,15 @@ def clean_text(
 def drop_invisible(root: lxml.html.HtmlElement) -> int:
     """Remove comments, scripts, styles and elements hidden from readers; return how many.
 
-    Hidden is judged by ``visibility.hidden_parts`` from attributes and ``style`` attributes
-    (run ``apply_page_styles`` on the markup first so the page's own rules are among them).
-    Text that is unreadable but whose children may be visible (white on white, a 1px font,
-    ``visibility:hidden``) is blanked in place rather than removed.
+    ``drop_non_text`` then ``drop_hidden``: the two can also run apart, in either order (pages
+    read their metadata in between, with ``<head>`` still there and hidden parts gone).
     """
+    return drop_non_text(root) + drop_hidden(root)
+
+
+def drop_non_text(root: lxml.html.HtmlElement) -> int:
+    """Remove comments, processing instructions and elements that hold no reader text
+    (scripts, styles, ``<head>``, ``<template>``, frames ...); return how many."""
     removed = 0
     for node in list(root.iter(lxml.etree.Comment, lxml.etree.ProcessingInstruction)):
         _drop(node)
@@ -102,12 +118,23 @@ def drop_invisible(root: lxml.html.HtmlElement) -> int:
     for node in list(root.iter(*_DROP_TAGS)):
         _drop(node)
         removed += 1
+    return removed
+
+
+def drop_hidden(root: lxml.html.HtmlElement) -> int:
+    """Remove the elements hidden from readers and blank unreadable text; return how many.
+
+    Hidden is judged by ``visibility.hidden_parts`` from attributes and ``style`` attributes
+    (run ``apply_page_styles`` on the markup first so the page's own rules are among them).
+    Text that is unreadable but whose children may be visible (white on white, a 1px font,
+    ``visibility:hidden``) is blanked in place rather than removed.
+    """
     gone, muted = hidden_parts(root)
     for node in muted:
         blank_own_text(node)
     for node in gone:
         _drop(node)
-    return removed + len(gone) + len(muted)
+    return len(gone) + len(muted)
 
 
 def _drop(node: lxml.etree._Element) -> None:

@@ -1,15 +1,12 @@
 """What a reader would not see in an HTML page, judged from inline styles and its own ``<style>``.
 
-``apply_page_styles(markup)`` writes the page's own ``<style>`` rules into ``style`` attributes
-with css-inline (a maintained CSS engine built on Servo's ``cssparser`` and ``selectors``
-crates: selectors, specificity and ``!important`` as browsers apply them; remote stylesheets are
-never fetched). Rules inside unconditional at-rules (``@media all``/``screen``, ``@supports``,
-``@layer``) are unwrapped with tinycss2 and applied too, when the at-rules of the page total at
-most ``AT_RULES_MAX_CHARS`` (tinycss2 is pure Python: about 2 MB/s); rules under a media condition
-(a width, ``print``) hide text only on some screens and are not applied.
+Run ``styles.apply_page_styles`` (or ``styles.styled_document``) first, so the page's own rules
+are among the ``style`` attributes.
 
-``hidden_parts(root)`` then reads every ``style`` attribute with tinycss2 and walks the tree with
-the inherited colour, background, font size and visibility. An element is *gone* (removed with
+``hidden_parts(root)`` then reads the ``style`` attributes with tinycss2 and follows the
+inherited colour, background, font size and visibility down the tree. It visits only the
+elements an XPath query finds (a ``style``, ``hidden`` or ``aria-hidden`` attribute, or a class
+that contains a screen-reader-only name), not every element. An element is *gone* (removed with
 its children) when it has the ``hidden`` attribute, ``aria-hidden="true"``, a screen-reader-only
 class, ``display:none``, ``opacity`` under 0.1, is placed off-screen (``position:absolute|fixed``
 at -999px or beyond, ``text-indent`` at -999px or beyond) or is clipped to a pixel (the
@@ -21,10 +18,10 @@ its declared text colour is transparent or equal to the background under it (whi
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+import re
 from dataclasses import dataclass
+from typing import Any
 
-import css_inline
 import lxml.etree
 import lxml.html
 import tinycss2
@@ -45,7 +42,6 @@ SCREEN_READER_CLASSES = frozenset(
         "a11y-hidden",
     }
 )
-AT_RULES_MAX_CHARS = 16_000
 OFFSCREEN_PX = -999.0
 TINY_FONT_PX = 3.0
 MIN_OPACITY = 0.1
@@ -53,92 +49,56 @@ COLOUR_TOLERANCE = 0.04  # per channel, 0..1: #fff on #f8f8f8 counts as the same
 _WHITE = tinycss2.color3.RGBA(1.0, 1.0, 1.0, 1.0)
 _PX_PER = {"px": 1.0, "pt": 4 / 3, "pc": 16.0, "em": 16.0, "rem": 16.0, "in": 96.0, "cm": 37.8}
 _PX_PER |= {"mm": 3.78, "vw": 10.0, "vh": 10.0, "ch": 8.0, "ex": 8.0}
-_INLINER = css_inline.CSSInliner(
-    load_remote_stylesheets=False, keep_style_tags=False, keep_link_tags=False, keep_at_rules=True
-)
-_UNCONDITIONAL_MEDIA: tuple[list[str], ...] = (["all"], ["screen"], ["only", "screen"], [])
 
 _COLOURS = frozenset({"rgb", "rgba", "hsl", "hsla"})
 
 Declarations = dict[str, list[ast.Node]]
 
 
-def apply_page_styles(markup: str) -> str:
-    """``markup`` with its own ``<style>`` rules written into ``style`` attributes (a whole
-    document comes back; markup without ``<style>`` comes back unchanged)."""
-    if "<style" not in markup.lower():
-        return markup
-    try:
-        inlined = _INLINER.inline(markup)
-    except (css_inline.InlineError, ValueError):
-        return markup
-    unwrapped = "".join(_unconditional_rules(_residual_css(inlined)))
-    if not unwrapped:
-        return inlined
-    inliner = css_inline.CSSInliner(
-        load_remote_stylesheets=False, keep_style_tags=False, extra_css=unwrapped
-    )
-    try:
-        return inliner.inline(inlined)
-    except (css_inline.InlineError, ValueError):
-        return inlined
-
-
-def _residual_css(inlined: str) -> str:
-    """The at-rules css-inline left in ``<style>`` (it keeps them, applies none)."""
-    if "<style" not in inlined:
-        return ""
-    root = lxml.html.document_fromstring(inlined)
-    return "\n".join(style.text or "" for style in root.iter("style"))
-
-
-def _unconditional_rules(css: str) -> Iterable[str]:
-    """The rules of ``css``'s at-rule blocks that apply on every screen, serialised."""
-    if "@" in css and len(css) <= AT_RULES_MAX_CHARS:
-        yield from _rules_in(
-            tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True)
-        )
-
-
-def _rules_in(rules: list[ast.Node]) -> Iterable[str]:
-    for rule in rules:
-        if rule.type == "qualified-rule":
-            yield rule.serialize()
-        elif rule.type == "at-rule" and rule.content is not None and _applies(rule):
-            yield from _rules_in(tinycss2.parse_rule_list(rule.content, True, True))
-
-
-def _applies(rule: ast.AtRule) -> bool:
-    keyword = rule.lower_at_keyword
-    if keyword in ("supports", "layer", "document", "scope", "container"):
-        return True
-    if keyword != "media":
-        return False
-    query: list[str] = []
-    queries = [query]
-    for token in rule.prelude:
-        if token.type == "literal" and token.value == ",":
-            query = []
-            queries.append(query)
-        elif token.type == "ident":
-            query.append(token.lower_value)
-        elif token.type not in ("whitespace", "comment"):
-            query.append("?")
-    return any(q in _UNCONDITIONAL_MEDIA for q in queries)
+# Every property ``_gone`` and ``_Inherited`` read contains one of these. Inlined page rules are
+# mostly margins, paddings, fonts and borders: a declaration without any of these names cannot
+# hide text and is not parsed.
+_RELEVANT: tuple[str, ...] = ("display", "visib", "opacity", "position", "indent", "clip")
+_RELEVANT += ("overflow", "font-size", "color", "background", "left", "top", "right", "width")
+_RELEVANT += ("height",)
+# One declaration of a style attribute: up to a ";" outside quotes. Only used to skip and cache
+# declarations; tinycss2 parses each one kept. A ";" inside url(...) cuts the URL, which reads
+# as an image either way.
+_DECLARATION = re.compile(r"""(?:[^;"']|"[^"]*"|'[^']*')+""")
 
 
 @functools.lru_cache(maxsize=4096)
 def declarations(style: str) -> Declarations:
-    """The declarations of a ``style`` attribute, by lower-case name; ``!important`` ones win."""
+    """The declarations of a ``style`` attribute that can hide text, by lower-case name;
+    ``!important`` ones win, otherwise the last one does."""
+    if "\\" in style or "/*" in style:  # an escape may spell a name; a comment may hold a ";"
+        parts = [style]
+    else:
+        parts = [p for p in _DECLARATION.findall(style) if any(n in p.lower() for n in _RELEVANT)]
     found: Declarations = {}
     important: set[str] = set()
-    for item in tinycss2.parse_blocks_contents(style, skip_comments=True, skip_whitespace=True):
-        if item.type != "declaration" or (item.lower_name in important and not item.important):
-            continue
-        found[item.lower_name] = [t for t in item.value if t.type not in ("whitespace", "comment")]
-        if item.important:
-            important.add(item.lower_name)
+    for part in parts:
+        for name, value, is_important in _parsed(part):
+            if name in important and not is_important:
+                continue
+            found[name] = value
+            if is_important:
+                important.add(name)
     return found
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(css: str) -> tuple[tuple[str, list[ast.Node], bool], ...]:
+    """tinycss2's declarations in ``css``: (lower-case name, value tokens, ``!important``)."""
+    return tuple(
+        (
+            item.lower_name,
+            [t for t in item.value if t.type not in ("whitespace", "comment")],
+            item.important,
+        )
+        for item in tinycss2.parse_blocks_contents(css, skip_comments=True, skip_whitespace=True)
+        if item.type == "declaration"
+    )
 
 
 def _px(tokens: list[ast.Node] | None, percent_of: float | None = None) -> float | None:
@@ -265,25 +225,89 @@ class _Inherited:
         return self.background is not None and _same_colour(self.colour, self.background)
 
 
+# The only elements whose visibility can differ from their parent's (everything else is judged
+# with its nearest styled ancestor), found by lxml in C and in document order: elements with a
+# style or a hiding attribute, and, when some class attribute holds a screen-reader-only name
+# (case-insensitively: XPath 1.0 has no lower-case() and translate() is slow), the elements
+# with a class.
+_STYLED = lxml.etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden]")
+_CLASSES = lxml.etree.XPath("descendant-or-self::*/@class", smart_strings=False)
+_CLASSED = lxml.etree.XPath("descendant-or-self::*[@class]")
+_SCREEN_READER_CLASS = re.compile("|".join(map(re.escape, sorted(SCREEN_READER_CLASSES))), re.I)
+# The declarations ``_Inherited.under`` reads: only they change what descendants inherit.
+_INHERITED = frozenset({"color", "background", "background-color", "font-size", "visibility"})
+
+
 def hidden_parts(
     root: lxml.html.HtmlElement,
 ) -> tuple[list[lxml.html.HtmlElement], list[lxml.html.HtmlElement]]:
-    """(elements hidden with all they hold, elements whose own text is unreadable)."""
+    """(elements hidden with all they hold, elements whose own text is unreadable); nothing
+    inside a hidden element is listed, and ``root`` itself is never hidden."""
     gone: list[lxml.html.HtmlElement] = []
-    muted: list[lxml.html.HtmlElement] = []
-    stack: list[tuple[lxml.html.HtmlElement, _Inherited]] = [(root, _Inherited())]
-    while stack:
-        element, inherited = stack.pop()
+    hidden: set[lxml.etree._Element] = set()  # the gone elements and all they hold
+
+    def hide(element: lxml.html.HtmlElement) -> None:
+        gone.append(element)
+        hidden.add(element)
+        hidden.update(element.iterdescendants())
+
+    for element in _screen_reader_only(root):
+        hide(element)
+    states: dict[lxml.etree._Element, _Inherited] = {}
+    for element in _STYLED(root):
+        if element in hidden:
+            continue
         style = element.get("style")
         d = declarations(style) if style else {}
         if element is not root and _gone(element, d):
-            gone.append(element)
-            continue
-        state = inherited.under(d)
+            hide(element)
+        elif not _INHERITED.isdisjoint(d):
+            states[element] = _inherited_at(element, states).under(d)
+    muted: list[lxml.html.HtmlElement] = []
+    for element, state in states.items():
         if state.unreadable:
-            muted.append(element)
-        stack.extend((child, state) for child in element if isinstance(child.tag, str))
-    return gone, muted
+            muted.extend(_sharing_state(element, states, hidden))
+    outermost = [element for element in gone if element.getparent() not in hidden]
+    return outermost, muted
+
+
+def _screen_reader_only(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements below ``root`` with a screen-reader-only class (one look at all class
+    attributes first: most pages have none)."""
+    if not _SCREEN_READER_CLASS.search(" ".join(_CLASSES(root))):
+        return []
+    return [
+        element
+        for element in _CLASSED(root)
+        if element is not root
+        and _SCREEN_READER_CLASS.search(element.get("class", ""))
+        and _gone(element, {})
+    ]
+
+
+def _inherited_at(element: lxml.etree._Element, states: dict[Any, _Inherited]) -> _Inherited:
+    """What ``element`` inherits: the state of its nearest ancestor in ``states``."""
+    if states:
+        for ancestor in element.iterancestors():
+            if ancestor in states:
+                return states[ancestor]
+    return _Inherited()
+
+
+def _sharing_state(
+    element: lxml.etree._Element, states: dict[Any, _Inherited], hidden: set[Any]
+) -> list[Any]:
+    """``element`` and its descendants that inherit its state unchanged (not below another
+    element of ``states``, not hidden)."""
+    found = [element]
+    stack = [child for child in element if isinstance(child.tag, str)]
+    while stack:
+        node = stack.pop()
+        if node in states or node in hidden:
+            continue
+        found.append(node)
+        stack.extend(child for child in node if isinstance(child.tag, str))
+    return found
 
 
 def blank_own_text(element: lxml.etree._Element) -> None:

@@ -73,11 +73,11 @@ class ParsedFeed(Record):
 
 
 class ExtractedPage(Record):
-    """Main text and metadata trafilatura found on an article page."""
+    """Main text and the metadata Dyad keeps from an article page (the author comes from the
+    feed entry)."""
 
     url: str
     title: str | None = None
-    author: str | None = None
     date: str | None = None
     site_name: str | None = None
     language: str | None = None

@@ -166,7 +166,6 @@ def print_extracted(outcome: jobs.ExtractOutcome) -> None:
     out.print(f"[bold]{page.title or '(no title)'}[/bold]")
     meta = {
         "source": source,
-        "author": page.author,
         "date": page.date,
         "site": page.site_name,
         "language": page.language,

@@ -261,7 +261,6 @@ def save_extraction(
         "text_source": "page",
         "status": ArticleStatus.EXTRACTED,
         "content_hash": content_hash,
-        "author": page.author,
         "site_name": page.site_name,
         "language": page.language,
         "page_date": page.date,

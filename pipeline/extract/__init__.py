@@ -20,9 +20,11 @@ comments and scripts are removed, then trafilatura extracts the main text with t
   comments and tables are not the story.
 - ``deduplicate=False``: trafilatura's dedup cache is process-wide, so output would depend on
   which pages came earlier; Dyad deduplicates by URL and content hash instead.
-- ``with_metadata=True`` and ``date_extraction_params={"extensive_search": False,
-  "original_date": True}``: the page's own title/author/site/date, without guessing dates from
-  arbitrary text.
+- ``with_metadata=False``: the four fields Dyad stores (title, published date, site name,
+  language) are read by ``pipeline.extract.metadata`` with trafilatura's own helpers, after the
+  hidden parts are gone and while ``<head>`` is still there (before issue 14 ``<head>`` was
+  removed first, so ``og:title``, ``og:site_name`` and the ``<meta>`` dates were never seen);
+  trafilatura's author, categories, tags and licence searches are not run.
 - trafilatura's signal-based ``EXTRACTION_TIMEOUT`` is off: signals do not work outside the main
   thread, and ``ExtractorPool`` enforces a real wall-clock limit.
 
@@ -59,8 +61,9 @@ from pipeline.errors import (
     NoExtractableText,
     PageTooComplex,
 )
+from pipeline.extract.metadata import PageMetadata, page_metadata
 from pipeline.records import ExtractedPage
-from pipeline.textclean import apply_page_styles, clean_text, drop_invisible
+from pipeline.textclean import clean_text, drop_hidden, drop_non_text, styled_document
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""", re.I)
 _BOMS = (
@@ -75,9 +78,9 @@ FALLBACK_CHARS = 250
 FALLBACK_SHARE = 0.5
 T = TypeVar("T")
 
-_CONFIG = deepcopy(DEFAULT_CONFIG)
-_CONFIG["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
-_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "100"
+TRAFILATURA_CONFIG = deepcopy(DEFAULT_CONFIG)
+TRAFILATURA_CONFIG["DEFAULT"]["EXTRACTION_TIMEOUT"] = "0"
+TRAFILATURA_CONFIG["DEFAULT"]["MIN_EXTRACTED_SIZE"] = "100"
 
 
 def _codec(name: str | None) -> str | None:
@@ -157,11 +160,9 @@ def check_complexity(body: bytes, max_tags: int) -> None:
         raise PageTooComplex(f"page has {tags} tags, over the {max_tags} limit")
 
 
-def trafilatura_document(
-    tree: lxml.html.HtmlElement, url: str, *, fast: bool, with_metadata: bool | None = None
-) -> Any:
-    """trafilatura's document for ``tree`` with Dyad's options (metadata, unless asked, only on
-    the fast pass). ``bench/bench_extract.py`` compares the passes with it."""
+def trafilatura_document(tree: lxml.html.HtmlElement, url: str, *, fast: bool) -> Any:
+    """trafilatura's document for ``tree`` with Dyad's options, text only (no metadata).
+    ``bench/bench_extract.py`` compares the passes with it."""
     return trafilatura.bare_extraction(
         tree,
         url=url,
@@ -172,9 +173,8 @@ def trafilatura_document(
         include_images=False,
         include_links=False,
         deduplicate=False,
-        with_metadata=fast if with_metadata is None else with_metadata,
-        date_extraction_params={"extensive_search": False, "original_date": True},
-        config=_CONFIG,
+        with_metadata=False,
+        config=TRAFILATURA_CONFIG,
     )
 
 
@@ -191,6 +191,26 @@ def _looks_short(text: str, tree: lxml.html.HtmlElement) -> bool:
     return len(text) < FALLBACK_SHARE * paragraphs
 
 
+def readable_page(html: str, url: str) -> tuple[lxml.html.HtmlElement, PageMetadata]:
+    """The page's tree with the page's styles judged and everything a reader would not see
+    removed (hidden parts, comments, scripts, ``<head>``, style attributes), and its metadata,
+    read after the hidden parts went and before ``<head>`` did. Raises ``NoExtractableText``."""
+    try:
+        tree = styled_document(html, trafilatura.utils.load_html)
+    except (ValueError, lxml.etree.LxmlError) as exc:
+        raise NoExtractableText(f"unparseable HTML: {exc}", item=url) from exc
+    if tree is None:
+        raise NoExtractableText("unparseable HTML", item=url)
+    drop_hidden(tree)
+    metadata = page_metadata(tree, url)
+    drop_non_text(tree)
+    # The page's rules are now in style attributes, and trafilatura discards any element whose
+    # style merely contains "hidden" or "border" (overflow:hidden is everywhere): visibility has
+    # been judged above, so trafilatura sees no styles.
+    lxml.etree.strip_attributes(tree, "style")
+    return tree, metadata
+
+
 def extract_article(html: str, url: str, *, text_max_chars: int = 200_000) -> ExtractedPage:
     """Main text and metadata of an article page. Pure (no I/O).
 
@@ -198,39 +218,20 @@ def extract_article(html: str, url: str, *, text_max_chars: int = 200_000) -> Ex
     """
     if not html.strip():
         raise NoExtractableText("empty page", item=url)
-    try:
-        tree = trafilatura.utils.load_html(apply_page_styles(html))
-    except (ValueError, lxml.etree.LxmlError) as exc:
-        raise NoExtractableText(f"unparseable HTML: {exc}", item=url) from exc
-    if tree is None:
-        raise NoExtractableText("unparseable HTML", item=url)
-    page_language = tree.get("lang") or None
-    drop_invisible(tree)
-    # The page's rules are now in style attributes, and trafilatura discards any element whose
-    # style merely contains "hidden" or "border" (overflow:hidden is everywhere): visibility has
-    # been judged above, so trafilatura sees no styles.
-    lxml.etree.strip_attributes(tree, "style")
-    document = trafilatura_document(tree, url, fast=True)
-    text = _document_text(document, text_max_chars)
+    tree, metadata = readable_page(html, url)
+    text = _document_text(trafilatura_document(tree, url, fast=True), text_max_chars)
     if _looks_short(text, tree):
         fuller = _document_text(trafilatura_document(tree, url, fast=False), text_max_chars)
         if len(fuller) > len(text):
             text = fuller
     if len(text) < MIN_TEXT_CHARS:
         raise NoExtractableText("no extractable article text", item=url)
-
-    def meta(name: str, cap: int = 500) -> str | None:
-        value = getattr(document, name, None)
-        return clean_text(str(value), cap, single_line=True) or None if value else None
-
-    language = meta("language", 20) or (clean_text(page_language, 20, single_line=True) or None)
     return ExtractedPage(
         url=url,
-        title=meta("title", 1024),
-        author=meta("author"),
-        date=meta("date", 40),
-        site_name=meta("sitename"),
-        language=language,
+        title=metadata.title,
+        date=metadata.date,
+        site_name=metadata.site_name,
+        language=metadata.language,
         text=text,
     )
 

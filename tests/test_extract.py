@@ -240,3 +240,14 @@ def test_styles_for_readers_without_scripts_are_not_applied() -> None:
     )
     page = extract_article(html, "https://meridian.example/a")
     assert "meet again in Ankara in March" in page.text
+
+
+def test_an_unclosed_quote_in_a_style_hides_nothing() -> None:
+    """A browser reads an unclosed string to the end of the attribute, so the "display:none"
+    inside it is text, not a declaration: the paragraph stays."""
+    html = _page(
+        "",
+        """<p style='color:#333;font-family:"Georgia;display:none'>The ministers will meet"""
+        " again in Ankara in March.</p>",
+    )
+    assert "meet again in Ankara in March" in extract_article(html, "https://x.example/a").text

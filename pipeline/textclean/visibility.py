@@ -71,7 +71,9 @@ _DECLARATION = re.compile(r"""(?:[^;"']|"[^"]*"|'[^']*')+""")
 def declarations(style: str) -> Declarations:
     """The declarations of a ``style`` attribute that can hide text, by lower-case name;
     ``!important`` ones win, otherwise the last one does."""
-    if "\\" in style or "/*" in style:  # an escape may spell a name; a comment may hold a ";"
+    # An escape may spell a name, a comment may hold a ";", an unclosed quote runs to the end:
+    # then the attribute is parsed whole.
+    if "\\" in style or "/*" in style or style.count('"') % 2 or style.count("'") % 2:
         parts = [style]
     else:
         parts = [p for p in _DECLARATION.findall(style) if any(n in p.lower() for n in _RELEVANT)]

@@ -326,3 +326,24 @@ def test_a_feeds_entries_are_stored_in_one_commit(db_url: str) -> None:
     assert len(commits) == 2
     assert table_counts(engine)["entries"] == 20
     engine.dispose()
+
+
+def test_the_feeds_author_survives_the_page_extraction(tmp_path: Path) -> None:
+    """The article's author comes from the feed entry; storing the page (whose metadata no
+    longer includes an author) keeps it, and the page's title and site name are stored."""
+    from pipeline.records import ExtractedPage
+    from pipeline.store.articles import save_extraction
+
+    engine = open_engine(f"sqlite:///{tmp_path / 'author.db'}")
+    sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+    (feed,) = load_feeds(engine)
+    item = entry(1).model_copy(update={"authors": ("Jane Roe",)})
+    article_id = store_entry(engine, feed.id, item, NOW).article_id
+    page = ExtractedPage(url=item.link or "", title="Page title", site_name="A News", text="x")
+    save_extraction(engine, article_id, page, "c1", NOW)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text("select author, title, site_name from articles where id = :i"), {"i": article_id}
+        ).one()
+    engine.dispose()
+    assert tuple(row) == ("Jane Roe", "Page title", "A News")

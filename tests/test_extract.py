@@ -251,3 +251,20 @@ def test_an_unclosed_quote_in_a_style_hides_nothing() -> None:
         " again in Ankara in March.</p>",
     )
     assert "meet again in Ankara in March" in extract_article(html, "https://x.example/a").text
+
+
+def test_an_article_the_fast_pass_misses_is_read_by_the_full_pass() -> None:
+    """Issue 13 item 11: ``fast=True`` alone loses text that trafilatura's full extraction (its
+    readability/jusText fallbacks) finds, e.g. an article set as line-broken ``<span>``s, where
+    the fast pass finds nothing at all. Dyad runs the full pass when the fast text is short."""
+    paragraphs = [
+        f"Paragraph {i} says the ministers of both countries met in the capital to discuss "
+        "trade, energy and border security at length."
+        for i in range(12)
+    ]
+    spans = "".join(f"<span>{p}</span><br/>" for p in paragraphs)
+    html = (
+        f"<html><head><title>Talks</title></head><body><div class='a'>{spans}</div></body></html>"
+    )
+    page = extract_article(html, "https://n.example/a")
+    assert all(f"Paragraph {i} says" in page.text for i in range(12))

@@ -2,7 +2,8 @@
 
 - ``pipeline/`` never imports Airflow;
 - a stage (feeds, extract, detect, cluster, summarize, digest, deliver, sample) imports only the
-  foundation (config, errors, records, summary_record, textclean, urls, http), never another
+  foundation (config, errors, records, summary_record, textclean, urls, http,
+  processes), never another
   stage, the store, the jobs or the CLI; the store imports only the foundation;
 - the CLI (``pipeline/cli``), ``dags/`` and ``dyad_airflow/`` import only ``pipeline.jobs`` and
   the settings (``pipeline.config``).
@@ -18,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUNDATION = frozenset(
-    {"config", "errors", "records", "summary_record", "textclean", "urls", "http"}
+    {"config", "errors", "records", "summary_record", "textclean", "urls", "http", "processes"}
 )
 STAGES = frozenset(
     {"feeds", "extract", "detect", "cluster", "summarize", "digest", "deliver", "sample"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -61,6 +63,36 @@ def test_dags_load_without_errors_and_quickly(airflow_home: Path) -> None:
     assert set(bag.dags) == {"dyad_ingest", "dyad_digest", "dyad_backfill", "dyad_purge"}
     print(f"DagBag parse of {len(bag.dags)} DAGs: {elapsed:.2f} s")
     assert elapsed < 3
+
+
+LOAD_CLI_AND_DAGS = """\
+import sys
+import pipeline.cli
+from airflow.dag_processing.dagbag import DagBag
+from tests.worker_probe import HEAVY
+bag = DagBag(dag_folder={dags!r})
+assert not bag.import_errors and len(bag.dags) == 4, bag.import_errors
+tops = {{name.split(".")[0] for name in sys.modules}}
+print(sorted(tops & {{*HEAVY, "trafilatura", "feedparser"}}))
+"""
+
+
+def test_loading_the_cli_and_the_dags_imports_no_job_library(airflow_home: Path) -> None:
+    """The DAG processor and `dyad` load the CLI and the DAG files; the jobs' libraries (openai,
+    datasketch/scipy, alembic, trafilatura, feedparser) load only inside the tasks and commands
+    that use them. Airflow brings its own jinja2, pygments, rich and SQLAlchemy."""
+    code = LOAD_CLI_AND_DAGS.format(dags=str(DAGS))
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=DAGS.parent,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    loaded = done.stdout.strip().splitlines()[-1]
+    assert loaded == "['airflow', 'jinja2', 'pygments', 'rich', 'sqlalchemy']"
 
 
 @pytest.mark.parametrize(

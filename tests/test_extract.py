@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +13,8 @@ from pipeline.config import ExtractSettings
 from pipeline.errors import ExtractionTimeout, NoExtractableText, PageTooComplex
 from pipeline.extract import ExtractorPool, decode_html, extract_article, extract_page
 from tests.servers import article_html
+
+ROOT = Path(__file__).resolve().parent.parent
 
 PARAGRAPHS = [
     "Foreign ministers from Greece and Turkey met in Athens on Friday to discuss maritime zones.",
@@ -268,3 +273,54 @@ def test_an_article_the_fast_pass_misses_is_read_by_the_full_pass() -> None:
     )
     page = extract_article(html, "https://n.example/a")
     assert all(f"Paragraph {i} says" in page.text for i in range(12))
+
+
+HEAVY_MAIN = """\
+import sys
+from datetime import UTC, datetime
+sys.path.insert(0, {root!r})
+# What the `dyad` script imported at load before the jobs became lazy, and what Airflow's task
+# runner still imports: a worker must not import any of it again.
+import alembic, datasketch, jinja2, openai, pygments, rich.table, sqlalchemy
+from pipeline.config import ExtractSettings, FeedSettings
+from pipeline.extract import ExtractorPool
+from pipeline.feeds import parse_feed
+from pipeline.jobs.ingest import WORKER_PRELOAD
+from tests.servers import article_html, rss
+from tests.worker_probe import heavy_modules_loaded
+
+if __name__ == "__main__":
+    # The pool as ingest makes it; its one worker extracts a page and parses a feed first.
+    with ExtractorPool(ExtractSettings(workers=1), preload=WORKER_PRELOAD) as pool:
+        page = article_html("Talks", ["Ministers met in Athens to discuss maritime zones."] * 9)
+        print(pool.extract(page.encode(), "text/html", "https://x.example/a").title)
+        feed = rss([{{"title": "Talks", "link": "https://x.example/a", "guid": "a"}}]).encode()
+        now = datetime.now(UTC)
+        parsed = pool.run(parse_feed, (feed, "https://x.example/f", {{}}, now, FeedSettings()), 60)
+        print(len(parsed.entries), "entry")
+        print("worker", pool.run(heavy_modules_loaded, (), 60))
+    print("main", heavy_modules_loaded())
+"""
+
+
+def test_extraction_workers_import_none_of_the_launching_program(tmp_path: Path) -> None:
+    """The workers start from the forkserver's small set of modules (pipeline.extract and what
+    it needs), not by re-running the program that opened the pool (the `dyad` script, Airflow's
+    task runner): that cost seconds and hundreds of MiB per worker, again every 500 pages."""
+    script = tmp_path / "heavy_main.py"
+    script.write_text(HEAVY_MAIN.format(root=str(ROOT)))
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    main = (
+        "['alembic', 'datasketch', 'jinja2', 'openai', 'pygments', 'rich', 'scipy', 'sqlalchemy']"
+    )
+    assert lines[-1] == f"main {main}"
+    assert lines[:3] == ["Talks", "1 entry", "worker []"]

@@ -62,6 +62,7 @@ from pipeline.errors import (
     PageTooComplex,
 )
 from pipeline.extract.metadata import PageMetadata, page_metadata
+from pipeline.processes import lean_context
 from pipeline.records import ExtractedPage
 from pipeline.textclean import clean_text, drop_hidden, drop_non_text, styled_document
 
@@ -298,8 +299,7 @@ class ExtractorPool:
             # to pickle the worker's process identity), so workers are forked directly.
             context = multiprocessing.get_context("fork")
         else:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["pipeline.extract", *preload])
+            context = lean_context(["pipeline.extract", *preload])
         self._pool = pebble.ProcessPool(
             max_workers=workers,
             max_tasks=500,

@@ -11,12 +11,34 @@ a worker process under ``feeds.parse_timeout_seconds`` (``FeedTooSlow`` past it)
 
 OPML import/export uses defusedxml (entity declarations, DTDs and external references refused);
 listparser was considered, but it fetches URLs itself when handed one, which we never allow.
+
+Names load from their module on first use (``__getattr__``): an extraction worker that parses
+feeds imports ``pipeline.feeds.parse`` without ``poll``'s HTTP client (httpx imports rich and
+pygments for its own command line).
 """
 
-from pipeline.feeds.feedlist import dump_feed_list, load_feed_list, parse_opml, render_opml
-from pipeline.feeds.parse import parse_feed, parse_published
-from pipeline.feeds.poll import conditional_headers, poll_feed
-from pipeline.feeds.prolog import neutralise_dtd
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pipeline.feeds.feedlist import dump_feed_list, load_feed_list, parse_opml, render_opml
+    from pipeline.feeds.parse import parse_feed, parse_published
+    from pipeline.feeds.poll import conditional_headers, poll_feed
+    from pipeline.feeds.prolog import neutralise_dtd
+
+_WHERE = {
+    "conditional_headers": "pipeline.feeds.poll",
+    "dump_feed_list": "pipeline.feeds.feedlist",
+    "load_feed_list": "pipeline.feeds.feedlist",
+    "neutralise_dtd": "pipeline.feeds.prolog",
+    "parse_feed": "pipeline.feeds.parse",
+    "parse_opml": "pipeline.feeds.feedlist",
+    "parse_published": "pipeline.feeds.parse",
+    "poll_feed": "pipeline.feeds.poll",
+    "render_opml": "pipeline.feeds.feedlist",
+}
 
 __all__ = [
     "conditional_headers",
@@ -29,3 +51,13 @@ __all__ = [
     "poll_feed",
     "render_opml",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import ``name`` from its module on first use."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

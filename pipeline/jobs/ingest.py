@@ -40,6 +40,9 @@ from pipeline.store.feeds import load_feeds, sync_feeds
 from pipeline.store.hosts import StoreSchedule
 from pipeline.store.runs import finish_run, start_run
 
+WORKER_PRELOAD = ("pipeline.feeds.parse",)
+"""What the extraction workers import besides ``pipeline.extract``: they also parse feeds."""
+
 
 def plan_ingest(settings: Settings, feeds_file: Path | None = None) -> list[FeedShard]:
     """Upsert the feed list into the store and return its enabled feeds in shards."""
@@ -78,7 +81,7 @@ def ingest_shard(
     try:
         with (
             open_store(settings) as engine,
-            ExtractorPool(settings.extract, preload=["pipeline.feeds"]) as pool,
+            ExtractorPool(settings.extract, preload=WORKER_PRELOAD) as pool,
         ):
             http.gate.shared = StoreSchedule(engine)  # polite across processes too
             ctx = ShardContext(settings, engine, http, pool, run_id, clock, progress)

@@ -79,8 +79,11 @@ format: $(SYNCED) ## apply ruff format and safe fixes
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# Ingest sizes: CPU per article at each shows whether cost grows only with the articles.
+BENCH_ARTICLES ?= 200,1000,4000
+
 bench: $(SYNCED) ## print benchmark figures (throughput, memory, quality, idle hour, store growth)
-	$(VENV)/bin/python bench/bench_ingest.py
+	$(VENV)/bin/python bench/bench_ingest.py --articles $(BENCH_ARTICLES)
 	$(VENV)/bin/python bench/bench_detect.py
 	$(VENV)/bin/python bench/bench_summarize.py
 	$(VENV)/bin/python bench/bench_extract.py

@@ -86,6 +86,7 @@ class Figures:
     rss: int
     done: int = 0
     own_cpu: float = 0.0
+    own_rss: int = 0
     stages: dict[str, float] = field(default_factory=dict)
 
 
@@ -98,6 +99,7 @@ def median_of(runs: list[Figures]) -> Figures:
         rss=int(statistics.median(r.rss for r in runs)),
         done=min(r.done for r in runs),
         own_cpu=statistics.median(r.own_cpu for r in runs),
+        own_rss=int(statistics.median(r.own_rss for r in runs)),
         stages=stages,
     )
 
@@ -147,7 +149,8 @@ def dyad_run(site: Site, workers: int) -> Figures:
             report = jobs.run_ingest(settings, feeds)
     done = report.articles.extracted + report.articles.fallback
     stages = dict(report.stage_seconds)
-    return Figures(meter.wall, meter.cpu, meter.peak_rss, done, meter.own_cpu, stages)
+    own = (meter.own_cpu, meter.peak_own_rss)
+    return Figures(meter.wall, meter.cpu, meter.peak_rss, done, *own, stages)
 
 
 def floor_run(pages_dir: Path, count: int, processes: int) -> Figures:
@@ -206,7 +209,8 @@ def measure_size(
     print(f"    stored {dyad.done} of {count}; stages: {stages}")
     print(
         f"    CPU in this process (HTTP, store, detection, loopback servers) {dyad.own_cpu:.2f} s, "
-        f"in its descendants (extraction, feed parsing) {dyad.cpu - dyad.own_cpu:.2f} s"
+        f"in its descendants (extraction, feed parsing) {dyad.cpu - dyad.own_cpu:.2f} s; "
+        f"peak RSS of this process {dyad.own_rss / 2**20:.0f} MiB"
     )
     print(f"    Dyad CPU per run: {', '.join(f'{r.cpu:.2f}' for r in runs)} s (in run order)")
     print(

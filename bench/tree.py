@@ -21,14 +21,14 @@ class TreeMeter:
     own CPU is read exactly at both ends, minus the sampling thread's own. ``peak_rss`` is the
     largest sum of RSS over the tree at one sample (pages shared by forked workers counted in
     each, as ``ps`` shows them). After the block: ``wall``, ``cpu``, ``own_cpu`` (this process's
-    part), ``peak_rss`` (bytes).
+    part), ``peak_rss`` and ``peak_own_rss`` (bytes).
     """
 
     def __init__(self, *, include_self: bool = True, interval: float = 0.05) -> None:
         self.include_self = include_self
         self.interval = interval
         self.wall = self.cpu = self.own_cpu = 0.0
-        self.peak_rss = 0
+        self.peak_rss = self.peak_own_rss = 0
         self._me = psutil.Process()
         self._first: dict[tuple[int, float], float] = {}
         self._last: dict[tuple[int, float], float] = {}
@@ -37,7 +37,9 @@ class TreeMeter:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _sample(self) -> None:
-        total = self._me.memory_info().rss if self.include_self else 0
+        own = self._me.memory_info().rss if self.include_self else 0
+        self.peak_own_rss = max(self.peak_own_rss, own)
+        total = own
         for child in self._me.children(recursive=True):
             try:
                 with child.oneshot():

@@ -3,7 +3,7 @@
 - ``pipeline/`` never imports Airflow;
 - a stage (feeds, extract, detect, cluster, summarize, digest, deliver, sample) imports only the
   foundation (config, errors, records, summary_record, textclean, urls, http,
-  processes), never another
+  processes, lazy), never another
   stage, the store, the jobs or the CLI; the store imports only the foundation;
 - the CLI (``pipeline/cli``), ``dags/`` and ``dyad_airflow/`` import only ``pipeline.jobs`` and
   the settings (``pipeline.config``).
@@ -19,7 +19,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUNDATION = frozenset(
-    {"config", "errors", "records", "summary_record", "textclean", "urls", "http", "processes"}
+    {
+        "config",
+        "errors",
+        "records",
+        "summary_record",
+        "textclean",
+        "urls",
+        "http",
+        "processes",
+        "lazy",
+    }
 )
 STAGES = frozenset(
     {"feeds", "extract", "detect", "cluster", "summarize", "digest", "deliver", "sample"}

@@ -19,8 +19,9 @@ that needs one job do not pay for the others' libraries (openai, datasketch/scip
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pipeline.lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from pipeline.errors import DyadError, LLMNoSummaries
@@ -156,11 +157,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Import the job (or record) ``name`` from its module on first use."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'pipeline.jobs' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _WHERE)

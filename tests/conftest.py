@@ -87,3 +87,18 @@ def write_feeds(path: Path, urls: list[str]) -> Path:
         encoding="utf-8",
     )
     return path
+
+
+def story_of(dyad: str, articles: Any) -> Any:
+    """The ``Story`` of ``dyad`` made of ``articles`` (``StoryArticle`` records, oldest first)."""
+    from pipeline.records import Story
+
+    return Story(
+        id=f"{dyad}-test",
+        dyad=dyad,
+        article_ids=tuple(a.article_id for a in articles),
+        outlets=tuple(a.outlet for a in articles),
+        first_seen=articles[0].published_at,
+        last_seen=articles[-1].published_at,
+        content_hash="h",
+    )

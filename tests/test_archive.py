@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -15,8 +14,8 @@ from pipeline import jobs
 from pipeline.digest.archive import read_search_index
 from pipeline.digest.model import Digest
 from pipeline.digest.render import write_site
+from tests.browser import dump_dom, needs_chromium
 from tests.test_digest import (  # noqa: F401 (sample_db is a fixture)
-    CHROMIUM,
     DAY,
     NOW,
     sample_db,
@@ -132,33 +131,6 @@ def test_the_search_index_holds_every_story(site: Path, digests: list[Digest]) -
     assert '<script src="search.js"></script>' in (site / "index.html").read_text()
 
 
-def chromium(probe: Path, profile: Path, width: int = 540) -> str:
-    """The DOM of ``probe`` after its scripts ran, in headless Chromium."""
-    result = subprocess.run(
-        [
-            str(CHROMIUM),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=10000",
-            f"--user-data-dir={profile}",
-            f"--window-size={width},900",
-            "--dump-dom",
-            probe.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=True,
-    )
-    return result.stdout
-
-
 PROBE = """<!DOCTYPE html><html><body style="margin:0">
 <iframe id="f" src="{src}" width="360" height="900" style="border:0"></iframe><script>
 document.getElementById('f').onload = function () {{
@@ -178,9 +150,7 @@ TYPE = "var q = d.getElementById('q'); q.value = 'Prisoners  swap'; \
 q.dispatchEvent(new w.Event('input'));"
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+@needs_chromium
 @pytest.mark.parametrize("how", ["typed", "query string"])
 def test_search_finds_a_story_in_chromium_at_360_px(site: Path, tmp_path: Path, how: str) -> None:
     """In a real 360 px viewport, from file:// (no server): a query typed into the box, or
@@ -188,7 +158,7 @@ def test_search_finds_a_story_in_chromium_at_360_px(site: Path, tmp_path: Path, 
     src, script = ("index.html", TYPE) if how == "typed" else ("index.html?q=prisoners+swap", "")
     probe = site / "probe.html"
     probe.write_text(PROBE.format(src=src, type=script))
-    dom = chromium(probe, tmp_path / "profile")
+    dom = dump_dom(probe, tmp_path / "profile")
     title = re.search(r"<title>(.*)</title>", dom)
     assert title, dom[:300]
     count, headline, href, status, fit, tags = title.group(1).split(" | ")
@@ -197,9 +167,7 @@ def test_search_finds_a_story_in_chromium_at_360_px(site: Path, tmp_path: Path, 
     assert href.startswith("dyad-RU-UA.html#s-RU-UA-")
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+@needs_chromium
 def test_search_results_show_a_hostile_headline_as_text(
     digests: list[Digest], tmp_path: Path
 ) -> None:
@@ -215,7 +183,7 @@ def test_search_results_show_a_hostile_headline_as_text(
     write_site([latest.model_copy(update={"dyads": dyads})], site, "Dyad", None)
     probe = site / "probe.html"
     probe.write_text(PROBE.format(src="index.html?q=prisoners", type=""))
-    title = re.search(r"<title>(.*)</title>", chromium(probe, tmp_path / "profile"))
+    title = re.search(r"<title>(.*)</title>", dump_dom(probe, tmp_path / "profile"))
     assert title
     count, headline, _, _, _, tags = html.unescape(title.group(1)).split(" | ")
     assert (count, headline, tags) == ("1", hostile, "0")
@@ -234,9 +202,7 @@ Array.prototype.forEach.call(document.querySelectorAll('iframe'), function (f) {
 }});</script></body></html>"""
 
 
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+@needs_chromium
 def test_archive_pages_fit_360_and_1200_px_in_chromium(site: Path, tmp_path: Path) -> None:
     """Index, a pair page and a digest page fit a 360 px phone and a 1200 px desktop without
     sideways scrolling; the pair's chart spans the phone's column and stays a readable size on
@@ -249,7 +215,7 @@ def test_archive_pages_fit_360_and_1200_px_in_chromium(site: Path, tmp_path: Pat
     )
     probe = site / "fit.html"
     probe.write_text(FIT.format(frames=frames, count=len(pages) * 2))
-    title = re.search(r"<title>(.*)</title>", chromium(probe, tmp_path / "profile", 1300))
+    title = re.search(r"<title>(.*)</title>", dump_dom(probe, tmp_path / "profile", 1300))
     assert title
     report = dict(item.split(":", 1) for item in title.group(1).split(" "))
     assert len(report) == 6 and all(r.startswith("fits") for r in report.values()), report

@@ -5,9 +5,7 @@ from __future__ import annotations
 import email
 import json
 import re
-import shutil
 import socket
-import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from email import policy
@@ -33,6 +31,7 @@ from pipeline.digest.model import (
 )
 from pipeline.digest.render import render_html, render_markdown, render_subject, render_text
 from pipeline.store.db import open_engine
+from tests.browser import dump_dom, needs_chromium
 from tests.conftest import copy_store, make_settings
 
 pytestmark = pytest.mark.slow
@@ -491,12 +490,7 @@ def test_invalid_addresses_are_refused_when_settings_load(tmp_path: Path) -> Non
         make_settings(tmp_path, recipients=[{"address": "not-an-address"}])
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)"
-)
+@needs_chromium
 @pytest.mark.parametrize("width", [360, 1200])
 def test_email_html_fits_the_screen_in_chromium(
     tmp_path: Path, sample_db: Path, width: int
@@ -515,30 +509,8 @@ def test_email_html_fits_the_screen_in_chromium(
         " document.title = w.innerWidth + (d.scrollWidth <= w.innerWidth ? ' fits' :"
         " ' overflow ' + d.scrollWidth); };</script></body></html>"
     )
-    result = subprocess.run(
-        [
-            CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--allow-file-access-from-files",
-            "--virtual-time-budget=10000",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            f"--window-size={max(width, 500) + 40},900",
-            "--dump-dom",
-            probe.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=90,
-        check=True,
-    )
-    assert f"<title>{width} fits</title>" in result.stdout, result.stdout[:300]
+    dom = dump_dom(probe, tmp_path / "profile", max(width, 500) + 40)
+    assert f"<title>{width} fits</title>" in dom, dom[:300]
 
 
 def test_a_crash_after_the_server_accepted_is_not_resent(

@@ -12,11 +12,12 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipeline.records import Story, StoryArticle
+from pipeline.records import StoryArticle
 from pipeline.summarize.dates import absolute_dates
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.local import summarize_locally
 from pipeline.summarize.schema import LLMSummary
+from tests.conftest import story_of
 
 TERMS = {
     "AM-AZ": ("Armenia", "Armenian", "Yerevan", "Azerbaijan", "Azerbaijani", "Baku"),
@@ -39,15 +40,7 @@ def article(n: int, published: str, outlet: str, title: str, *paragraphs: str) -
 
 
 def summarize(dyad: str, *articles: StoryArticle) -> LLMSummary:
-    story = Story(
-        id=f"{dyad}-test",
-        dyad=dyad,
-        article_ids=tuple(a.article_id for a in articles),
-        outlets=tuple(a.outlet for a in articles),
-        first_seen=articles[0].published_at,
-        last_seen=articles[-1].published_at,
-        content_hash="h",
-    )  # type: ignore[arg-type]
+    story = story_of(dyad, articles)
     return summarize_locally(story, articles, TERMS[dyad], ())
 
 

@@ -14,13 +14,13 @@ from sqlalchemy import text
 from pipeline import jobs
 from pipeline.config import SAMPLE_DIR, Settings
 from pipeline.errors import LLMRateLimited
-from pipeline.records import Story, StoryArticle
+from pipeline.records import StoryArticle
 from pipeline.store.db import open_engine
 from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.openai_chat import OpenAIChat
 from pipeline.summarize.schema import EventType, LLMSummary
-from tests.conftest import copy_store, make_settings
+from tests.conftest import copy_store, make_settings, story_of
 from tests.llm_server import FakeLLM
 
 pytestmark = pytest.mark.slow
@@ -66,15 +66,7 @@ def sample_story(which: tuple[str, str, tuple[str, str]] = IN_RU) -> StoryInput:
         )
         for n, s in enumerate(chosen)
     ]
-    story = Story(
-        id=f"{dyad}-test",
-        dyad=dyad,
-        article_ids=tuple(a.article_id for a in articles),
-        outlets=tuple(a.outlet for a in articles),
-        first_seen=articles[0].published_at,
-        last_seen=articles[-1].published_at,
-        content_hash="abc",
-    )  # type: ignore[arg-type]
+    story = story_of(dyad, articles)
     return StoryInput(
         story=story,
         articles=articles,

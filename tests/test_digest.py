@@ -251,6 +251,7 @@ def test_a_stored_actor_or_target_outside_the_pair_is_never_shown(
     assert "threat;" in plain
     for output in (plain, written["md"].read_text(), written["html"].read_text()):
         assert "toward CN" not in output and "United States toward China" not in output
+        assert "outlet(s)" not in output and re.search(r"\b1 outlet\b", output)  # one word
     record["summary"] |= {"actor_country": "BR", "target_country": "AR"}
     store_record(settings, "AR-BR", record)
     digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: cited key points, both sides' positions, quote, thread
 
 
 class EventType(StrEnum):
@@ -67,6 +67,55 @@ class Reaction(_Strict):
     evidence: str = Field(max_length=300, description="what the sources say it said or did")
 
 
+MAX_CITES = 12
+_CITES = Field(
+    max_length=MAX_CITES,
+    description="numbers of the articles this comes from: 1 is the story's first source, as "
+    "the articles are numbered in the prompt and listed in the record's sources",
+)
+
+
+class KeyPoint(_Strict):
+    """One key point of a story, with the articles it came from."""
+
+    text: str = Field(max_length=300)
+    cites: list[int] = _CITES
+
+
+class Voice(StrEnum):
+    """Whose words a side's position reports."""
+
+    GOVERNMENT = "government"  # the country's leaders, ministers, ministries, officials
+    PRESS = "press"  # no government statement; the country's own press or state media
+    NONE = "none"  # no statement in the sources (shown as such, never invented)
+
+
+class Position(_Strict):
+    """What one of the two countries said or did in the sources."""
+
+    country: str = Field(description="ISO 3166-1 alpha-2 code of one of the pair")
+    voice: Voice
+    position: str = Field(
+        max_length=300, description="one sentence: its position; empty when voice is none"
+    )
+    speaker: str | None = Field(
+        max_length=160, description="who said it, with role (e.g. 'Foreign Minister X'), or null"
+    )
+    quote: str | None = Field(
+        max_length=400, description="the speaker's words verbatim from an article, or null"
+    )
+    cites: list[int] = _CITES
+
+
+class Quote(_Strict):
+    """The story's representative quotation: verbatim, attributed, about the relationship."""
+
+    text: str = Field(max_length=400, description="verbatim from an article, no quote marks")
+    speaker: str = Field(max_length=160, description="who said it, with role")
+    country: str | None = Field(description="ISO 3166-1 alpha-2 of the speaker's country, or null")
+    cites: list[int] = _CITES
+
+
 class LLMSummary(_Strict):
     """What the model returns for one story."""
 
@@ -74,7 +123,7 @@ class LLMSummary(_Strict):
     reject_reason: str | None = Field(max_length=300)
     headline: str = Field(max_length=160)
     summary: str = Field(max_length=900)
-    key_points: list[str] = Field(max_length=5)
+    key_points: list[KeyPoint] = Field(max_length=5)
     whats_new: str = Field(max_length=600)
     background: str = Field(max_length=600)
     event_type: EventType
@@ -84,6 +133,12 @@ class LLMSummary(_Strict):
     actors: list[Actor] = Field(max_length=12)
     agreements: list[str] = Field(max_length=8)
     third_party_reactions: list[Reaction] = Field(max_length=8)
+    positions: list[Position] = Field(
+        max_length=2,
+        description="each country of the pair, in pair order; empty only in records from "
+        "before schema 3 (never filled in afterwards)",
+    )
+    quote: Quote | None = Field(description="the representative quotation, or null when none")
 
     @model_validator(mode="after")
     def _meaningful(self, info: ValidationInfo) -> LLMSummary:
@@ -99,7 +154,7 @@ class LLMSummary(_Strict):
             raise ValueError("summary: fewer than 8 words")
         whole = _norm(self.summary)
         for number, point in enumerate(self.key_points, start=1):
-            text = _norm(point)
+            text = _norm(point.text)
             if len(text) < 8:
                 raise ValueError(f"key_points.{number}: empty or too short")
             if text == whole or (len(text) > 40 and text in whole):
@@ -125,6 +180,19 @@ class Source(BaseModel):
     outlet: str
     url: str | None = Field(description="http(s) link from our records; None when none is safe")
     published: datetime | None = None
+    article_id: int | None = Field(None, description="the article's id in the store")
+
+
+class ThreadLink(BaseModel):
+    """Where a story continues an earlier story of the same pair (``pipeline.threads``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    thread_id: str = Field(description="id of the thread's first story")
+    previous_story_id: str = Field(description="the story this one continues")
+    previous_headline: str = ""
+    previous_last_seen: datetime = Field(description="when the previous story was last reported")
+    similarity: float = Field(ge=0.0, le=1.0, description="content similarity to it")
 
 
 class Usage(BaseModel):
@@ -160,4 +228,7 @@ class StorySummary(BaseModel):
     )
     next_attempt_at: datetime | None = Field(
         None, description="not sent to the model again before this time"
+    )
+    thread: ThreadLink | None = Field(
+        None, description="the earlier story of the pair this one continues, if any"
     )

@@ -66,7 +66,7 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
         "reject_reason": None,
         "headline": headline,
         "summary": summary,
-        "key_points": sentences[1:3] or [headline],
+        "key_points": [{"text": t, "cites": [1]} for t in sentences[1:3] or [headline]],
         "whats_new": sentences[0] if sentences else summary,
         "background": sentences[-1] if sentences else summary,
         "event_type": "CONSULT",
@@ -76,6 +76,19 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
         "actors": [],
         "agreements": [],
         "third_party_reactions": [],
+        "positions": [
+            {
+                "country": c,
+                "voice": "none",
+                "position": "",
+                "speaker": None,
+                "quote": None,
+                "cites": [],
+            }
+            for c in (a, b)
+            if c
+        ],
+        "quote": None,
     }
 
 
@@ -230,7 +243,7 @@ class FakeLLM:
         elif kind == "refusal":
             content, refusal = None, "I'm sorry, I can't assist with that request."
         elif kind == "blank":
-            summary.update(headline="", summary="", key_points=[""])
+            summary.update(headline="", summary="", key_points=[{"text": "", "cites": [1]}])
             content = json.dumps(summary)
         elif kind == "wrong-pair":
             summary.update(

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline import jobs
 from pipeline.digest.archive import read_search_index
-from pipeline.digest.model import Digest
+from pipeline.digest.model import Digest, DigestPoint
 from pipeline.digest.render import write_site
 from tests.browser import dump_dom, needs_chromium
 from tests.test_digest import (  # noqa: F401 (sample_db is a fixture)
@@ -71,7 +71,7 @@ def test_a_pair_page_draws_its_score_per_day_and_shows_every_story(
             "story_id": "IN-RU-later",
             "headline": "Russia halts reactor parts shipment to India",
             "cooperation_score": -4,
-            "key_points": ["Moscow cited unpaid invoices."],
+            "key_points": [DigestPoint(text="Moscow cited unpaid invoices.")],
             "last_seen": first.last_seen + timedelta(days=3),
         }
     )
@@ -95,7 +95,7 @@ def test_a_pair_page_draws_its_score_per_day_and_shows_every_story(
     for story in (first, later):
         assert story.headline.replace("'", "&#39;") in page
         for point in story.key_points:
-            assert f"<li>{point}</li>".replace("'", "&#39;") in page
+            assert f"<li>{point.text}</li>".replace("'", "&#39;") in page
         for src in story.sources:
             assert f'<a href="{src.url}">{src.outlet}</a>' in page
     digests_section = section(page, "digests")

@@ -209,8 +209,11 @@ def test_an_unverified_summary_is_mailed_and_written_as_plain_text(
     record["summary"]["headline"] = "India and Russia <b>sign</b> an energy accord"
     record["summary"]["summary"] = f"India and Russia signed an accord. See {EVIL} now."
     record["summary"]["key_points"] = [
-        "Details at [the ministry](http://evil.example/x) and www.evil.example today.",
-        "&lt;a href=&quot;http://evil.example&quot;&gt;encoded&lt;/a&gt; markup too.",
+        {"text": t, "cites": [1]}
+        for t in (
+            "Details at [the ministry](http://evil.example/x) and www.evil.example today.",
+            "&lt;a href=&quot;http://evil.example&quot;&gt;encoded&lt;/a&gt; markup too.",
+        )
     ]
     store_record(settings, "IN-RU", record)
     digest = jobs.build_digest(settings, DAY, days=30, clock=lambda: NOW)

@@ -209,13 +209,15 @@ def test_replies_that_say_nothing_or_the_wrong_pair_are_refused() -> None:
     good = summary_from_request(body) | {
         "headline": "India and Russia sign an energy accord",
         "summary": "India and Russia signed an energy accord in Moscow on Tuesday, officials said.",
-        "key_points": ["The accord covers oil deliveries."],
+        "key_points": [{"text": "The accord covers oil deliveries.", "cites": [1]}],
     }
     LLMSummary.model_validate(good, context=FROM_MODEL)
     with pytest.raises(ValueError, match="headline"):
         LLMSummary.model_validate(good | {"headline": ""}, context=FROM_MODEL)
     with pytest.raises(ValueError, match="repeats the summary"):
-        LLMSummary.model_validate(good | {"key_points": [good["summary"]]}, context=FROM_MODEL)
+        LLMSummary.model_validate(
+            good | {"key_points": [{"text": good["summary"], "cites": [1]}]}, context=FROM_MODEL
+        )
     LLMSummary.model_validate(good | {"headline": ""})  # stored and local summaries: unchecked
     wrong = LLMSummary.model_validate(good | {"actor_country": "US", "target_country": "CN"})
     problems = story_problems(wrong, "IN-RU", frozenset({"IN", "RU", "US", "CN"}))

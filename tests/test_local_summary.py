@@ -46,7 +46,7 @@ def summarize(dyad: str, *articles: StoryArticle) -> LLMSummary:
 
 def shown(summary: LLMSummary) -> list[str]:
     """What a reader sees of a summary: the summary paragraph, then the key points."""
-    return [summary.summary, *summary.key_points]
+    return [summary.summary, *(p.text for p in summary.key_points)]
 
 
 def test_initials_do_not_cut_a_sentence() -> None:
@@ -122,7 +122,7 @@ def test_no_key_point_repeats_the_summary() -> None:
         "Tanzania had required Kenyan transporters to obtain new permits for domestic deliveries.",
     )
     alone = summarize("KE-TZ", lead)
-    assert alone.key_points == [] or all(p not in alone.summary for p in alone.key_points)
+    assert alone.key_points == [] or all(p.text not in alone.summary for p in alone.key_points)
     copy = article(
         2,
         "2026-11-12T14:00:00+00:00",
@@ -133,8 +133,8 @@ def test_no_key_point_repeats_the_summary() -> None:
         "Truck drivers in Nairobi welcomed the decision but asked for a written guarantee.",
     )
     both = summarize("KE-TZ", lead, copy)
-    assert not [p for p in both.key_points if "permit rules" in p]
-    assert [p for p in both.key_points if "Truck drivers in Nairobi" in p]
+    assert not [p for p in both.key_points if "permit rules" in p.text]
+    assert [p for p in both.key_points if "Truck drivers in Nairobi" in p.text]
 
 
 def test_sentences_that_need_the_one_before_are_joined_or_dropped() -> None:
@@ -166,7 +166,7 @@ def test_sentences_that_need_the_one_before_are_joined_or_dropped() -> None:
         "consultation,\" the Vietnamese statement said. Beijing's statement used almost the same "
         "words." in summary.summary
     )
-    assert [p for p in summary.key_points if p.startswith("Chinese coast guard ships")]
+    assert [p for p in summary.key_points if p.text.startswith("Chinese coast guard ships")]
     assert not [s for s in said if s.startswith(("It is", "Beijing's statement", "They were"))]
     assert not [s for s in said if "They were freed" in s]  # 44 words with its antecedent
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, text
@@ -16,7 +17,13 @@ from sqlalchemy import create_engine, text
 from pipeline.errors import SchemaMismatch, StoreError
 from pipeline.records import FeedEntry, FeedSpec
 from pipeline.store.articles import store_entry
-from pipeline.store.db import create_store_engine, head_revision, open_engine, upgrade
+from pipeline.store.db import (
+    alembic_config,
+    create_store_engine,
+    head_revision,
+    open_engine,
+    upgrade,
+)
 from pipeline.store.feeds import load_feeds, sync_feeds
 from pipeline.store.runs import table_counts
 from pipeline.store.tables import Base
@@ -347,3 +354,134 @@ def test_the_feeds_author_survives_the_page_extraction(tmp_path: Path) -> None:
         ).one()
     engine.dispose()
     assert tuple(row) == ("Jane Roe", "Page title", "A News")
+
+
+V2_SUMMARY = {
+    "schema_version": "2",
+    "story_id": "IN-RU-abc",
+    "dyad": "IN-RU",
+    "status": "local",
+    "summary": {
+        "bilateral": True,
+        "reject_reason": None,
+        "headline": "India and Russia agree on more reactors",
+        "summary": "India and Russia agreed on Monday to build two more reactors at Kudankulam.",
+        "key_points": ["Rosatom signed a fuel protocol.", "Oil payments in rupees were discussed."],
+        "whats_new": "The protocol was signed.",
+        "background": "",
+        "event_type": "AGREE",
+        "actor_country": None,
+        "target_country": None,
+        "cooperation_score": 5,
+        "actors": [],
+        "agreements": [],
+        "third_party_reactions": [],
+    },
+    "sources": [{"outlet": "Asia Ledger", "url": "https://a.example/1", "published": None}],
+    "backend": "local",
+    "model": "local-extractive-v4",
+    "prompt_version": "story-summary-v2",
+    "content_hash": "h",
+}
+
+
+def test_stored_schema_2_records_are_migrated_to_schema_3_and_back(db_url: str) -> None:
+    """Summaries, cached replies and digests stored before schema 3 still validate after the
+    upgrade (key points keep their text, with no citation; no positions are made up) and come
+    back unchanged after a downgrade."""
+    import json
+
+    from pipeline.digest.model import Digest
+    from pipeline.summary_record import StorySummary
+
+    v2_digest = {
+        "schema_version": "2",
+        "id": "digest-2026-11-25",
+        "date": "2026-11-25",
+        "timezone": "UTC",
+        "window_start": "2026-11-24T07:00:00Z",
+        "window_end": "2026-11-25T07:00:00Z",
+        "generated_at": "2026-11-25T07:00:00Z",
+        "title": "Dyad",
+        "dyads": [
+            {
+                "dyad": "IN-RU",
+                "names": ["India", "Russia"],
+                "importance": 1.0,
+                "stories": [
+                    {
+                        "story_id": "IN-RU-abc",
+                        "headline": "India and Russia agree on more reactors",
+                        "summary": "India and Russia agreed to build two more reactors.",
+                        "key_points": ["Rosatom signed a fuel protocol."],
+                        "status": "local",
+                        "new": True,
+                        "outlets": 1,
+                        "first_seen": "2026-11-24T09:30:00Z",
+                        "last_seen": "2026-11-24T09:30:00Z",
+                        "importance": 1.0,
+                    }
+                ],
+            }
+        ],
+        "ledger": {},
+    }
+    engine = create_store_engine(db_url)
+    upgrade(engine, "0008")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "insert into summaries (story_id, status, content_hash, backend, model, "
+                "prompt_version, record, updated_at) values ('IN-RU-abc', 'local', 'h', 'local', "
+                "'m', 'p', :r, '2026-11-24 12:00:00')"
+            ),
+            {"r": json.dumps(V2_SUMMARY)},
+        )
+        conn.execute(
+            text("insert into llm_cache (key, record, created_at) values ('k', :r, :t)"),
+            {"r": json.dumps(V2_SUMMARY), "t": NOW},
+        )
+        conn.execute(
+            text(
+                "insert into digests (id, window_start, window_end, generated_at, content_hash, "
+                "record) values ('digest-2026-11-25', :t, :t, :t, 'h', :r)"
+            ),
+            {"r": json.dumps(v2_digest), "t": NOW},
+        )
+    upgrade(engine)
+    with engine.connect() as conn:
+        summary = StorySummary.model_validate(
+            _json(conn.execute(text("select record from summaries")).scalar())
+        )
+        cached = StorySummary.model_validate(
+            _json(conn.execute(text("select record from llm_cache")).scalar())
+        )
+        digest = Digest.model_validate(
+            _json(conn.execute(text("select record from digests")).scalar())
+        )
+    assert summary.schema_version == cached.schema_version == digest.schema_version == "3"
+    assert summary.summary is not None
+    assert [(p.text, p.cites) for p in summary.summary.key_points] == [
+        ("Rosatom signed a fuel protocol.", []),
+        ("Oil payments in rupees were discussed.", []),
+    ]
+    assert summary.summary.positions == [] and summary.summary.quote is None
+    assert summary.thread is None and summary.sources[0].article_id is None
+    story = digest.dyads[0].stories[0]
+    assert story.key_points[0].text == "Rosatom signed a fuel protocol." and not story.positions
+    command.downgrade(alembic_config(engine), "0008")
+    with engine.connect() as conn:
+        back = _json(conn.execute(text("select record from summaries")).scalar())
+        digest_back = _json(conn.execute(text("select record from digests")).scalar())
+    engine.dispose()
+    assert back == V2_SUMMARY
+    assert digest_back["dyads"][0]["stories"][0]["key_points"] == [
+        "Rosatom signed a fuel protocol."
+    ]
+
+
+def _json(value: object) -> dict:
+    """A JSON column's value as a dict (SQLite's driver returns text, psycopg a dict)."""
+    import json
+
+    return value if isinstance(value, dict) else json.loads(str(value))

@@ -233,7 +233,7 @@ def quote_summary(quoted: str) -> LLMSummary:
                       summary=f"The minister said {quoted} in the talks.", key_points=[],
                       whats_new="", background="", event_type=EventType.CONSULT,
                       actor_country=None, target_country=None, cooperation_score=0, actors=[],
-                      agreements=[], third_party_reactions=[])  # fmt: skip
+                      agreements=[], third_party_reactions=[], positions=[], quote=None)  # fmt: skip
 
 
 def test_model_rejection_is_stored_as_rejected(tmp_path: Path, llm: FakeLLM) -> None:

@@ -32,6 +32,7 @@ from pipeline.digest.model import (
     Ledger,
     TrendPoint,
 )
+from pipeline.digest.sides import digest_points, digest_positions, digest_quote, digest_thread
 from pipeline.summary_record import LLMSummary, Reaction, StorySummary, SummaryStatus
 from pipeline.textclean import plain_text
 from pipeline.urls import is_fetchable
@@ -70,6 +71,7 @@ def _story(
     record: StorySummary | None,
     window: tuple[datetime, datetime],
     trend: list[TrendPoint],
+    names: dict[str, str],
 ) -> DigestStory | None:
     """The digest entry of one story, when its summary is one a reader can use; its importance
     from ``importance.story_importance`` against the pair's ``trend`` before it."""
@@ -93,7 +95,11 @@ def _story(
         story_id=row["id"],
         headline=plain_text(summary.headline),
         summary=plain_text(summary.summary),
-        key_points=[plain_text(point) for point in summary.key_points[:5]],
+        key_points=digest_points(summary, sources),
+        positions=digest_positions(summary, sources, record.dyad, names),
+        quote=digest_quote(summary, sources),
+        whats_new=plain_text(summary.whats_new),
+        thread=digest_thread(record.thread),
         event_type=summary.event_type,
         actor=actor,
         target=target,
@@ -203,7 +209,7 @@ def assemble_digest(
         record = stored_summary(row)
         statuses[record.status if record else SummaryStatus.PENDING] += 1
         trend = trends.get(row["dyad"]) or _trend([], end, trend_days)
-        story = _story(row, record, window, trend)
+        story = _story(row, record, window, trend, names)
         if story is not None:
             grouped[row["dyad"]].append(story)
     previous_dyads = {d["dyad"]: d for d in (previous or {}).get("dyads", [])}

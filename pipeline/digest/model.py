@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.summary_record import EventType, Reaction, Source, SummaryStatus
+from pipeline.summary_record import EventType, Reaction, Source, SummaryStatus, Voice
 
-DIGEST_SCHEMA_VERSION = "2"
+DIGEST_SCHEMA_VERSION = "3"  # 3: cited points, both sides, quote, thread
 DIGEST_SCHEMA_FILE = Path(__file__).with_name("digest.schema.json")
 
 
@@ -23,11 +23,54 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class DigestPoint(_Frozen):
+    """A key point with the outlets of the articles it cites."""
+
+    text: str
+    outlets: list[str] = Field(default_factory=list)
+
+
+class DigestPosition(_Frozen):
+    """What one country of the pair said or did, as shown (``voice`` none: no statement)."""
+
+    country: str
+    name: str = Field(description="the country's name")
+    voice: Voice
+    position: str = ""
+    speaker: str | None = None
+    quote: str | None = None
+    outlets: list[str] = Field(default_factory=list)
+
+
+class DigestQuote(_Frozen):
+    """The story's representative quotation, attributed."""
+
+    text: str
+    speaker: str
+    country: str | None = None
+    outlets: list[str] = Field(default_factory=list)
+
+
+class DigestThread(_Frozen):
+    """The earlier story of the pair this one continues (a story thread)."""
+
+    thread_id: str
+    previous_story_id: str
+    previous_headline: str = ""
+    previous_last_seen: datetime
+
+
 class DigestStory(_Frozen):
     story_id: str
     headline: str
     summary: str
-    key_points: list[str] = Field(default_factory=list)
+    key_points: list[DigestPoint] = Field(default_factory=list)
+    positions: list[DigestPosition] = Field(
+        default_factory=list, description="each side, in pair order; empty for old summaries"
+    )
+    quote: DigestQuote | None = None
+    whats_new: str = Field("", description="what the story adds (since the thread's last story)")
+    thread: DigestThread | None = Field(None, description="set: the story continues a thread")
     event_type: EventType | None = None
     actor: str | None = None
     target: str | None = None

@@ -204,9 +204,15 @@ class StoryRow(Base):
     content_hash: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str | None] = mapped_column(String(2))
     target: Mapped[str | None] = mapped_column(String(2))
+    thread_id: Mapped[str | None] = mapped_column(String(40))  # the thread's first story
+    continues: Mapped[str | None] = mapped_column(String(40))  # the story this one follows
     updated_at: Mapped[datetime]
 
-    __table_args__ = (Index("ix_stories_dyad", "dyad"), Index("ix_stories_last_seen", "last_seen"))
+    __table_args__ = (
+        Index("ix_stories_dyad", "dyad"),
+        Index("ix_stories_last_seen", "last_seen"),
+        Index("ix_stories_thread_id", "thread_id"),
+    )
 
 
 class SummaryRow(Base):

@@ -85,7 +85,7 @@ def _fields(summary: LLMSummary) -> Iterable[tuple[str, str]]:
     yield "headline", summary.headline
     yield "summary", summary.summary
     for point in summary.key_points:
-        yield "key point", point
+        yield "key point", point.text
     yield "what's new", summary.whats_new
     yield "background", summary.background
     for agreement in summary.agreements:

@@ -27,7 +27,7 @@ from pipeline.records import Story, StoryArticle
 from pipeline.summarize.dates import absolute_dates
 from pipeline.summarize.events import classify_event
 from pipeline.summarize.facts import Facts, fact_count, facts_of, same_fact
-from pipeline.summarize.schema import LLMSummary
+from pipeline.summarize.schema import KeyPoint, LLMSummary
 from pipeline.summarize.sentences import Passage, passages, split_sentences
 
 LOCAL_MODEL = "local-extractive-v4"  # bump when the output changes, so stories are redone
@@ -126,6 +126,7 @@ def summarize_locally(
     """An extractive summary of ``story`` built only from its articles' sentences."""
     ordered = sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
     lead = ordered[0]
+    number = {a.article_id: n for n, a in enumerate(articles, start=1)}  # as in the sources
     candidates = merge_same_facts(_candidates(ordered, terms))
     if not candidates:
         candidates = _candidates([lead], ())[:3]
@@ -134,7 +135,11 @@ def summarize_locally(
         candidates = [Candidate(Passage(lead.title), 0, lead.published_at, facts)]
     text, used = _summary(candidates)
     summary, rest = candidates[:used], candidates[used:]
-    key_points = [c.shown(POINT_WORDS) for c in rest if not _repeats(c, summary)][:5]
+    key_points = [
+        KeyPoint(text=c.shown(POINT_WORDS), cites=[number[ordered[c.article].article_id]])
+        for c in rest
+        if not _repeats(c, summary)
+    ][:5]
     event, score = classify_event(lead.title, lead.text)
     return LLMSummary(
         bilateral=True,
@@ -151,4 +156,6 @@ def summarize_locally(
         actors=[],
         agreements=[],
         third_party_reactions=[],
+        positions=[],
+        quote=None,
     )

@@ -17,7 +17,7 @@ from typing import Any
 from pipeline.records import StoryArticle
 from pipeline.summarize.schema import response_schema
 
-PROMPT_VERSION = "story-summary-v2"
+PROMPT_VERSION = "story-summary-v3"
 
 SYSTEM = """You write briefings for analysts who follow relations between countries.
 
@@ -36,8 +36,18 @@ Rules for everything you write:
   verbatim in an article.
 - Plain text only: no HTML, no Markdown, no links, no URLs.
 - "headline": one line, at most 120 characters. "summary": at most 80 words.
-- "key_points": at most 5 short sentences. "whats_new": what this story adds;
+- "key_points": at most 5 short sentences, each {{"text", "cites"}}: "cites" lists the numbers
+  of the articles the point comes from ("Article 2" is 2); every name, number and quotation in
+  a point must be in the articles it cites. "whats_new": what this story adds;
   "background": context the articles give.
+- "positions": exactly two, {a} first, then {b}: what each government said or did in the
+  articles. "voice" is "government" (leaders, ministers, ministries, officials), "press" when
+  only that country's press or state media speak for it, or "none" when the articles carry no
+  statement from that side: then "position" is "" and "speaker", "quote" are null. Never
+  invent a position. "speaker": who said it, with role; "quote": their words copied verbatim
+  from an article (no quotation marks), or null; "cites": the articles it comes from.
+- "quote": the one verbatim quotation that says most about the relationship (not a greeting or
+  a ceremonial line), with "speaker", "country" (code or null) and "cites"; null if none.
 - "event_type": one PLOVER category (AGREE, CONSULT, SUPPORT, CONCEDE, COOPERATE, AID, RETREAT,
   REQUEST, ACCUSE, REJECT, THREATEN, PROTEST, SANCTION, MOBILIZE, COERCE, ASSAULT).
 - "actor_country" and "target_country": ISO 3166-1 alpha-2 codes of who acted toward whom, or
@@ -46,11 +56,12 @@ Rules for everything you write:
 - "actors": people and institutions named in the articles, with their role and country code.
 - "third_party_reactions": only countries other than {a} and {b}, with what the articles report.
 Reply with one JSON object only, with exactly these fields: bilateral (true/false),
-reject_reason (text or null), headline, summary, key_points (list of texts), whats_new,
-background, event_type, actor_country, target_country (code or null), cooperation_score
-(integer), actors (list of {{"name", "role", "country"}}), agreements (list of texts),
-third_party_reactions (list of {{"country", "stance": support/oppose/concern/neutral,
-"evidence"}})."""
+reject_reason (text or null), headline, summary, key_points (list of {{"text", "cites"}}),
+whats_new, background, event_type, actor_country, target_country (code or null),
+cooperation_score (integer), actors (list of {{"name", "role", "country"}}), agreements (list of
+texts), third_party_reactions (list of {{"country", "stance": support/oppose/concern/neutral,
+"evidence"}}), positions (list of {{"country", "voice", "position", "speaker", "quote",
+"cites"}}), quote ({{"text", "speaker", "country", "cites"}} or null)."""
 
 REPAIR = (
     "Your reply could not be used: {problem}. Reply again with only the corrected JSON object, "
@@ -71,8 +82,8 @@ EXAMPLE: dict[str, Any] = {
     "summary": "Ministers of the two countries signed an extension of their fishing accord in "
     "the capital of Country A, keeping quotas at current levels.",
     "key_points": [
-        "The accord now runs for two more years.",
-        "Quotas stay at current levels.",
+        {"text": "The accord now runs for two more years.", "cites": [1]},
+        {"text": "Quotas stay at current levels.", "cites": [1, 2]},
     ],
     "whats_new": "The extension was signed; talks had stalled in the spring.",
     "background": "The accord dates from an earlier agreement between the two governments.",
@@ -83,6 +94,30 @@ EXAMPLE: dict[str, Any] = {
     "actors": [{"name": "A. Minister", "role": "fisheries minister", "country": "AA"}],
     "agreements": ["Two-year extension of the fishing accord"],
     "third_party_reactions": [],
+    "positions": [
+        {
+            "country": "AA",
+            "voice": "government",
+            "position": "Country A calls the extension a fair deal for its fleet.",
+            "speaker": "A. Minister, fisheries minister",
+            "quote": "a fair deal for our fleet",
+            "cites": [1],
+        },
+        {
+            "country": "BB",
+            "voice": "none",
+            "position": "",
+            "speaker": None,
+            "quote": None,
+            "cites": [],
+        },
+    ],
+    "quote": {
+        "text": "a fair deal for our fleet",
+        "speaker": "A. Minister, fisheries minister",
+        "country": "AA",
+        "cites": [1],
+    },
 }
 
 

@@ -57,11 +57,21 @@ from pipeline.summarize.schema import (
     Source,
     StorySummary,
     SummaryStatus,
+    ThreadLink,
     Usage,
 )
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
 from pipeline.summarize.validation import describe_invalid, validated_summary
 from pipeline.textclean import plain_text
+
+
+@dataclass(frozen=True)
+class EarlierStory:
+    """The last story of the thread a story continues, as its summary may refer to it."""
+
+    link: ThreadLink
+    summary: str
+    key_points: tuple[str, ...] = ()
 
 
 @dataclass
@@ -73,6 +83,7 @@ class StoryInput:
     names: tuple[str, str]  # country names of the pair, in dyad order
     terms: tuple[str, ...]  # words that name the pair (countries, capitals, leaders)
     known_codes: frozenset[str] = frozenset()  # ISO codes the gazetteer knows (empty: unchecked)
+    earlier: EarlierStory | None = None  # the thread's last story before this one, if any
 
 
 @dataclass
@@ -89,7 +100,10 @@ class RunState:
 
 
 def _sources(articles: Sequence[StoryArticle]) -> list[Source]:
-    return [Source(outlet=a.outlet, url=a.url, published=a.published_at) for a in articles]
+    return [
+        Source(outlet=a.outlet, url=a.url, published=a.published_at, article_id=a.article_id)
+        for a in articles
+    ]
 
 
 def _plain(summary: LLMSummary) -> LLMSummary:
@@ -144,6 +158,7 @@ class StorySummarizer:
             model=LOCAL_MODEL,
             prompt_version=PROMPT_VERSION,
             content_hash=item.story.content_hash,
+            thread=item.earlier.link if item.earlier else None,
         )
 
     def summarize(
@@ -343,6 +358,7 @@ class StorySummarizer:
             "model": self.settings.model,
             "prompt_version": PROMPT_VERSION,
             "content_hash": story.content_hash,
+            "thread": item.earlier.link if item.earlier else None,
         }
         messages, completion, texts = self._complete_whole(item)
         summary = self._parse(messages, completion, item)
@@ -376,4 +392,10 @@ class StorySummarizer:
         )
 
 
-__all__ = ["BudgetExhausted", "LLMRateLimited", "StoryInput", "StorySummarizer"]
+__all__ = [
+    "BudgetExhausted",
+    "EarlierStory",
+    "LLMRateLimited",
+    "StoryInput",
+    "StorySummarizer",
+]

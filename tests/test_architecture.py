@@ -1,8 +1,8 @@
 """The layers stay apart: read every import (module level and inside functions) with ``ast``.
 
 - ``pipeline/`` never imports Airflow;
-- a stage (feeds, extract, detect, cluster, summarize, digest, deliver, sample) imports only the
-  foundation (config, errors, records, summary_record, textclean, urls, http,
+- a stage (feeds, extract, detect, cluster, threads, summarize, digest, deliver, sample)
+  imports only the foundation (config, errors, records, summary_record, textclean, urls, http,
   processes, lazy), never another
   stage, the store, the jobs or the CLI; the store imports only the foundation;
 - the CLI (``pipeline/cli``), ``dags/`` and ``dyad_airflow/`` import only ``pipeline.jobs`` and
@@ -32,7 +32,7 @@ FOUNDATION = frozenset(
     }
 )
 STAGES = frozenset(
-    {"feeds", "extract", "detect", "cluster", "summarize", "digest", "deliver", "sample"}
+    {"feeds", "extract", "detect", "cluster", "threads", "summarize", "digest", "deliver", "sample"}
 )
 EDGE_ALLOWED = ("pipeline.jobs", "pipeline.config")
 

@@ -7,7 +7,8 @@ typed defaults below. Settings are built once at the edge (``load_settings``) an
 stage reads the environment. Every field is listed in docs/settings.md.
 
 ``sections`` holds one model per stage, ``settings`` the ``Settings`` object and
-``load_settings``, ``connections`` the mapping of Airflow Connection fields onto them.
+``load_settings``, ``threads`` the linking of stories across days, ``connections`` the mapping
+of Airflow Connection fields onto them.
 """
 
 from pipeline.config.connections import LLM_CONNECTION_EXTRA, with_connections
@@ -28,6 +29,7 @@ from pipeline.config.sections import (
     SMTPSettings,
 )
 from pipeline.config.settings import Settings, load_settings
+from pipeline.config.threads import ThreadSettings
 
 __all__ = [
     "LLM_CONNECTION_EXTRA",
@@ -45,6 +47,7 @@ __all__ = [
     "Recipient",
     "SMTPSettings",
     "Settings",
+    "ThreadSettings",
     "load_settings",
     "read_yaml_file",
     "validation_lines",

@@ -30,6 +30,7 @@ from pipeline.config.sections import (
     Recipient,
     SMTPSettings,
 )
+from pipeline.config.threads import ThreadSettings
 from pipeline.errors import ConfigError
 
 _yaml_path: ContextVar[Path | None] = ContextVar("dyad_yaml_path", default=None)
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     extract: ExtractSettings = Field(default_factory=ExtractSettings)
     detect: DetectSettings = Field(default_factory=DetectSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    threads: ThreadSettings = Field(default_factory=ThreadSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     digest: DigestSettings = Field(default_factory=DigestSettings)
     smtp: SMTPSettings = Field(default_factory=SMTPSettings)

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field
 
@@ -23,6 +24,7 @@ from pipeline.detect import load_gazetteer
 from pipeline.errors import LLMNoSummaries
 from pipeline.jobs.runs import utc_now
 from pipeline.jobs.summary_run import SummaryCounts, SummaryRun
+from pipeline.jobs.threads import link_threads
 from pipeline.records import Record, Story
 from pipeline.store import open_store
 from pipeline.store.stories import (
@@ -78,6 +80,7 @@ def cluster_window(
         stories = _cluster(settings, articles)
         before = story_hashes(engine, [s.id for s in stories])
         save_stories(engine, stories, now)
+        link_threads(engine, settings, stories, articles)
     changed = tuple(s.id for s in stories if before.get(s.id) != s.content_hash)
     return ClusterReport(
         articles=len(articles), story_ids=tuple(s.id for s in stories), changed=changed
@@ -122,11 +125,13 @@ def summarize_stories(
     since = since or now - timedelta(days=7)
     summarizer = StorySummarizer(settings.llm, chat=chat)
     with open_store(settings) as engine:
-        run = SummaryRun(engine, summarizer, load_gazetteer(), now, run_id, force)
+        zone = ZoneInfo(settings.digest.timezone)
+        run = SummaryRun(engine, summarizer, load_gazetteer(), now, run_id, force, zone)
         if story_ids is None:
             found = bilateral_articles(engine, since, until, candidates=not run.local_only)
             stories = _cluster(settings, found)
             save_stories(engine, stories, now)
+            link_threads(engine, settings, stories, found)
             article_count = len(found)
         else:
             stories = load_stories(engine, story_ids)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.detect import Gazetteer, pair_terms
 from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError
 from pipeline.jobs.runs import record_failure_safely
+from pipeline.jobs.threads import earlier_story
 from pipeline.records import Story
 from pipeline.store.stories import (
     cache_key,
@@ -40,6 +41,7 @@ from pipeline.summarize import (
 )
 from pipeline.summarize.openai_chat import OpenAIChat
 from pipeline.summarize.providers import RequestShape
+from pipeline.summarize.service import EarlierStory
 
 log = logging.getLogger("dyad.jobs.stories")
 
@@ -50,10 +52,23 @@ FINAL_WITH_MODEL = frozenset(
 SETTLED = FINAL_WITH_MODEL | {SummaryStatus.FAILED}
 
 
+def _continues(earlier: EarlierStory | None) -> str | None:
+    return earlier.link.previous_story_id if earlier else None
+
+
 def _is_current(
-    existing: dict[str, Any] | None, content_hash: str, model: str, local_only: bool
+    existing: dict[str, Any] | None,
+    content_hash: str,
+    model: str,
+    local_only: bool,
+    continues: str | None = None,
 ) -> bool:
+    """True when the stored summary is of the same content, in the same thread place (the
+    story it continues: a new link means a summary that says what is new since), by the same
+    model and prompt, and settled."""
     if not existing or existing.get("content_hash") != content_hash:
+        return False
+    if (existing.get("thread") or {}).get("previous_story_id") != continues:
         return False
     made_by = existing.get("model_tried") or existing.get("model")
     if existing.get("prompt_version") != PROMPT_VERSION or made_by != model:
@@ -162,6 +177,7 @@ class SummaryRun:
         now: datetime,
         run_id: str | None,
         force: bool,
+        timezone: tzinfo = UTC,
     ) -> None:
         self.engine = engine
         self.summarizer = summarizer
@@ -170,6 +186,7 @@ class SummaryRun:
         self.now = now
         self.run_id = run_id
         self.force = force
+        self.timezone = timezone  # the digest's: "since 24 November" is the reader's day
         self.local_only = summarizer.chat is None
         self.deferred_reason: str | None = None
         self.tally = SummaryCounts()
@@ -201,12 +218,15 @@ class SummaryRun:
             self.unconfirmed += 1
             return
         existing = current_summary(self.engine, story.id)
-        if self._settled(story, existing):
+        earlier = earlier_story(self.engine, story.id, self.timezone)
+        if self._settled(story, existing, _continues(earlier)):
             return
-        key = cache_key(self.summarizer.model_name, PROMPT_VERSION, story.content_hash)
+        # a linked story's summary depends on the story it continues: cached apart
+        content = "|".join(filter(None, (story.content_hash, _continues(earlier))))
+        key = cache_key(self.summarizer.model_name, PROMPT_VERSION, content)
         if self._reuse_cached(key):
             return
-        summary = self._summarize(story, existing)
+        summary = self._summarize(story, existing, earlier)
         if summary is None:
             return
         if not confirmed and summary.backend != "openai":
@@ -216,7 +236,9 @@ class SummaryRun:
             summary = _failure_only(summary)  # its failure is kept: the retry waits
         self._store(story, summary, key)
 
-    def _settled(self, story: Story, existing: dict[str, Any] | None) -> bool:
+    def _settled(
+        self, story: Story, existing: dict[str, Any] | None, continues: str | None
+    ) -> bool:
         """True (and counted) when the story's stored summary needs no new attempt now."""
         if self.force:
             return False
@@ -224,7 +246,7 @@ class SummaryRun:
         if _retry_not_due(existing, story.content_hash, model, self.now):
             self.tally.waiting += 1
             return True
-        if _is_current(existing, story.content_hash, model, self.local_only):
+        if _is_current(existing, story.content_hash, model, self.local_only, continues):
             self.tally.unchanged += 1
             return True
         return False
@@ -242,10 +264,12 @@ class SummaryRun:
         self.tally.count_status(hit["status"])
         return True
 
-    def _summarize(self, story: Story, existing: dict[str, Any] | None) -> StorySummary | None:
+    def _summarize(
+        self, story: Story, existing: dict[str, Any] | None, earlier: EarlierStory | None
+    ) -> StorySummary | None:
         """The story's new summary: the model's (or the local one), a local one when the model
         is deferred, or None when a deferred story keeps what it has."""
-        item = self._story_input(story)
+        item = self._story_input(story, earlier)
         if self.deferred_reason is None:
             try:
                 summary = self.summarizer.summarize(item, existing, self.now)
@@ -263,7 +287,7 @@ class SummaryRun:
             return None  # keep what the story has; the model gets it next run
         return self.summarizer.local(item, f"deferred to the next run ({self.deferred_reason})")
 
-    def _story_input(self, story: Story) -> StoryInput:
+    def _story_input(self, story: Story, earlier: EarlierStory | None = None) -> StoryInput:
         codes = (story.dyad[:2], story.dyad[3:])
         names = self.gazetteer.names
         return StoryInput(
@@ -272,6 +296,7 @@ class SummaryRun:
             names=(names.get(codes[0], codes[0]), names.get(codes[1], codes[1])),
             terms=pair_terms(self.gazetteer, codes),
             known_codes=self.known_codes,
+            earlier=earlier,
         )
 
     def _store(self, story: Story, summary: StorySummary, key: str) -> None:

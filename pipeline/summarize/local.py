@@ -29,6 +29,7 @@ from pipeline.summarize.events import classify_event
 from pipeline.summarize.facts import Facts, fact_count, facts_of, same_fact
 from pipeline.summarize.schema import KeyPoint, LLMSummary
 from pipeline.summarize.sentences import Passage, passages, split_sentences
+from pipeline.summarize.since import Earlier, whats_new_since
 
 LOCAL_MODEL = "local-extractive-v4"  # bump when the output changes, so stories are redone
 PER_ARTICLE = 6  # passages read from the top of each article
@@ -121,9 +122,14 @@ def _summary(candidates: Sequence[Candidate]) -> tuple[str, int]:
 
 
 def summarize_locally(
-    story: Story, articles: Sequence[StoryArticle], terms: tuple[str, ...], actors: Sequence[str]
+    story: Story,
+    articles: Sequence[StoryArticle],
+    terms: tuple[str, ...],
+    actors: Sequence[str],
+    earlier: Earlier | None = None,
 ) -> LLMSummary:
-    """An extractive summary of ``story`` built only from its articles' sentences."""
+    """An extractive summary of ``story`` built only from its articles' sentences; when it
+    continues an ``earlier`` story, what's new says what is new since (``since.py``)."""
     ordered = sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
     lead = ordered[0]
     number = {a.article_id: n for n, a in enumerate(articles, start=1)}  # as in the sources
@@ -147,7 +153,9 @@ def summarize_locally(
         headline=_words(lead.title, 18)[:120],
         summary=text,
         key_points=key_points,
-        whats_new=candidates[0].shown(POINT_WORDS),
+        whats_new=whats_new_since(earlier, candidates, terms)
+        if earlier
+        else candidates[0].shown(POINT_WORDS),
         background=candidates[-1].shown(POINT_WORDS) if len(candidates) > 1 else "",
         event_type=event,
         actor_country=story.actor,

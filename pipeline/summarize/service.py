@@ -146,7 +146,7 @@ class StorySummarizer:
 
     def local(self, item: StoryInput, reason: str | None = None) -> StorySummary:
         """The extractive summary, marked as local."""
-        summary = summarize_locally(item.story, item.articles, item.terms, ())
+        summary = summarize_locally(item.story, item.articles, item.terms, (), item.earlier)
         return StorySummary(
             story_id=item.story.id,
             dyad=item.story.dyad,
@@ -230,6 +230,7 @@ class StorySummarizer:
         base = kept or self.local(item)
         shown = "previous summary kept" if kept else "local summary shown"
         update: dict[str, Any] = {
+            "thread": item.earlier.link if item.earlier else None,
             "error_kind": error.kind,
             "model_tried": self.settings.model,
             "usage": self._usage,

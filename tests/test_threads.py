@@ -284,3 +284,25 @@ def test_runs_store_the_thread_and_the_summary_says_what_is_new_since(
     # a run over everything again changes no link
     jobs.summarize_stories(settings, since=day(1), until=NOW, clock=lambda: NOW)
     assert _stories(settings)[0] == stories
+
+
+@pytest.mark.slow
+def test_a_story_that_gains_a_link_is_summarised_again(
+    tmp_path: Path, server: LoopbackServer
+) -> None:
+    # threads switched on for a store whose stories were summarised without them
+    feeds = write_feeds(tmp_path / "feeds.yaml", [server.url("/feed")])
+    _publish(server, [(OIL_1, day(10)), (OIL_2, day(16))])
+    jobs.run_ingest(make_settings(tmp_path), feeds, clock=lambda: NOW)
+    window = {"since": day(1), "until": NOW, "clock": lambda: NOW}
+    off = jobs.summarize_stories(make_settings(tmp_path, threads={"enabled": False}), **window)
+    assert off.statuses == {"local": 2}
+    stories, records = _stories(make_settings(tmp_path))
+    second = stories[OIL_2[0][0]][0]
+    assert stories[OIL_2[0][0]][2] is None and records[second]["thread"] is None
+    on = jobs.summarize_stories(make_settings(tmp_path), **window)
+    assert on.unchanged == 1 and on.statuses == {"local": 1}  # only the linked story is redone
+    stories, records = _stories(make_settings(tmp_path))
+    assert records[second]["thread"]["previous_story_id"] == stories[OIL_1[0][0]][0]
+    assert records[second]["summary"]["whats_new"].startswith("Since 10 November: ")
+    assert jobs.summarize_stories(make_settings(tmp_path), **window).unchanged == 2

@@ -15,6 +15,10 @@ How the sentences are chosen, so that they read well on their own:
 - no key point says again what the summary says;
 - relative days get their date from the publication date of the article they come from
   ("on Monday (23 November)", ``dates.py``).
+
+Each side's position and the story's quotation come from the sentences attributing speech to
+that country's officials or press (``positions.py``, ``voices.py``, ``quotes.py``); a side with
+none says so (voice "none").
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ from pipeline.records import Story, StoryArticle
 from pipeline.summarize.dates import absolute_dates
 from pipeline.summarize.events import classify_event
 from pipeline.summarize.facts import Facts, fact_count, facts_of, same_fact
+from pipeline.summarize.positions import sides_of
 from pipeline.summarize.schema import KeyPoint, LLMSummary
 from pipeline.summarize.sentences import Passage, passages, split_sentences
 from pipeline.summarize.since import Earlier, whats_new_since
+from pipeline.summarize.voices import Speakers
 
-LOCAL_MODEL = "local-extractive-v4"  # bump when the output changes, so stories are redone
+LOCAL_MODEL = "local-extractive-v5"  # bump when the output changes, so stories are redone
 PER_ARTICLE = 6  # passages read from the top of each article
 SUMMARY_WORDS = 80
 POINT_WORDS = 40
@@ -126,10 +132,14 @@ def summarize_locally(
     articles: Sequence[StoryArticle],
     terms: tuple[str, ...],
     actors: Sequence[str],
+    *,
     earlier: Earlier | None = None,
+    speakers: Speakers | None = None,
 ) -> LLMSummary:
     """An extractive summary of ``story`` built only from its articles' sentences; when it
-    continues an ``earlier`` story, what's new says what is new since (``since.py``)."""
+    continues an ``earlier`` story, what's new says what is new since (``since.py``); each
+    side's position and the quotation are read with ``speakers`` (every country's forms;
+    without them only the national agencies are known, so a side is mostly "none")."""
     ordered = sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
     lead = ordered[0]
     number = {a.article_id: n for n, a in enumerate(articles, start=1)}  # as in the sources
@@ -147,6 +157,8 @@ def summarize_locally(
         if not _repeats(c, summary)
     ][:5]
     event, score = classify_event(lead.title, lead.text)
+    pair = (story.dyad[:2], story.dyad[3:])
+    positions, quote = sides_of(pair, articles, speakers or Speakers(()))
     return LLMSummary(
         bilateral=True,
         reject_reason=None,
@@ -164,6 +176,6 @@ def summarize_locally(
         actors=[],
         agreements=[],
         third_party_reactions=[],
-        positions=[],
-        quote=None,
+        positions=positions,
+        quote=quote,
     )

@@ -62,6 +62,7 @@ from pipeline.summarize.schema import (
 )
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
 from pipeline.summarize.validation import describe_invalid, validated_summary
+from pipeline.summarize.voices import Speakers
 from pipeline.textclean import plain_text
 
 
@@ -84,6 +85,7 @@ class StoryInput:
     terms: tuple[str, ...]  # words that name the pair (countries, capitals, leaders)
     known_codes: frozenset[str] = frozenset()  # ISO codes the gazetteer knows (empty: unchecked)
     earlier: EarlierStory | None = None  # the thread's last story before this one, if any
+    speakers: Speakers | None = None  # every country's forms, to read who said what
 
 
 @dataclass
@@ -146,7 +148,9 @@ class StorySummarizer:
 
     def local(self, item: StoryInput, reason: str | None = None) -> StorySummary:
         """The extractive summary, marked as local."""
-        summary = summarize_locally(item.story, item.articles, item.terms, (), item.earlier)
+        summary = summarize_locally(
+            item.story, item.articles, item.terms, (), earlier=item.earlier, speakers=item.speakers
+        )
         return StorySummary(
             story_id=item.story.id,
             dyad=item.story.dyad,

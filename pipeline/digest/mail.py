@@ -5,16 +5,18 @@ email is kept under ``EMAIL_MAX_BYTES`` *as sent* (quoted-printable, the larger 
 the mail package picks between). By design it is small: one text trend row per pair (a
 sparkline with dates and counts, not 30 styled cells), short class names whose rules css-inline
 inlines once and then drops from the style block (``remove_inlined_selectors``; only the
-``@media`` rules for dark mode and narrow screens stay). When a day is too big even so, the
-pairs are shown at the first detail level that fits (``LEVELS``: fewer stories in full, then
-the rest as linked headlines, then counted), and what is left out is linked to the web version
-(``digest.site_url``) or counted. ``max_bytes=None`` renders everything (the archive's page).
+``@media`` rules for dark mode, narrow screens and the two sides in columns stay). When a day
+is too big even so, the pairs are shown at the first detail level that fits (``LEVELS``: fewer
+stories in full, the others brief (summary and both sides), then the rest as linked headlines,
+then counted), and what is left out is linked to the web version (``digest.site_url``) or
+counted. ``max_bytes=None`` renders everything (the archive's page).
 """
 
 from __future__ import annotations
 
 import logging
 import quopri
+import re
 from dataclasses import dataclass
 
 import css_inline
@@ -22,6 +24,7 @@ from jinja2 import Environment
 
 from pipeline.digest.lead import clip, lead_items, movers, pair_name, preheader
 from pipeline.digest.model import Digest, DigestDyad, DigestStory, MailFooter
+from pipeline.digest.parts import thread_links
 from pipeline.digest.signals import (
     EVENT_WORDS,
     SCALE,
@@ -35,6 +38,7 @@ from pipeline.digest.signals import (
 
 EMAIL_MAX_BYTES = 84_000  # leaves room under 90 KB for a footer added at delivery
 log = logging.getLogger("dyad.digest")
+_BLANKS = re.compile(r"\n\s+")  # the templates' indentation and empty lines: bytes, no meaning
 _INLINER = css_inline.CSSInliner(
     keep_style_tags=True, remove_inlined_selectors=True, minify_css=True
 )
@@ -44,7 +48,8 @@ _INLINER = css_inline.CSSInliner(
 class Detail:
     """How much of each pair the email shows: the first ``full`` stories whole (summary, key
     points, reactions, sources), the next ``brief`` without key points and reactions, the next
-    ``lines`` as a linked headline; the rest are counted and linked to the web version."""
+    ``lines`` as a linked headline; the rest are counted and linked to the web version. Full and
+    brief stories both show each side's position and the story's quote."""
 
     full: int
     brief: int
@@ -110,20 +115,21 @@ def render_email(
     """The HTML email of ``digest``, CSS inlined, at the richest detail level that fits
     ``max_bytes`` as sent (the last level when none does, logged); everything when None. The
     recipient's ``footer``, when given, is inside the budget."""
-    web = f"{site_url.rstrip('/')}/{digest.id}.html" if site_url else None
     html = ""
     for detail in LEVELS if max_bytes is not None else LEVELS[:1]:
-        html = _render(env, digest, detail, web, footer)
+        html = _render(env, digest, detail, site_url, footer)
         if max_bytes is None or sent_size(html) <= max_bytes:
             return html
     log.warning("%s: the email is %d bytes even at its shortest", digest.id, sent_size(html))
     return html
 
 
-def lead_context(digest: Digest) -> dict[str, object]:
-    """What the top of every format shows: the lead, the movers, the legend's words."""
+def lead_context(digest: Digest, site_url: str | None = None) -> dict[str, object]:
+    """What the top of every format shows: the lead, the movers, the legend's words; and each
+    continuing story's thread page under ``site_url`` (none without it)."""
     heating, cooling = movers(digest)
     stories = [s for d in digest.dyads for s in d.stories]
+    base = site_url.rstrip("/") + "/" if site_url else None
     kinds = {s.event_type for s in stories if s.event_type}
     return {
         "digest": digest,
@@ -133,18 +139,28 @@ def lead_context(digest: Digest) -> dict[str, object]:
         "events": sorted(((k, EVENT_WORDS[k]) for k in kinds), key=lambda kw: kw[1]),
         "scale": SCALE,
         "preheader": preheader(digest),
-        "mark_new": not all(s.new for s in stories),  # "new" tells nothing when all are
+        # "new" tells nothing when every story is new and none continues a thread
+        "mark_new": not all(s.new and s.thread is None for s in stories),
+        "threads": thread_links(stories, base),
         "extractive": any(s.status in ("local", "failed") for s in stories),
     }
 
 
 def _render(
-    env: Environment, digest: Digest, detail: Detail, web: str | None, footer: MailFooter | None
+    env: Environment,
+    digest: Digest,
+    detail: Detail,
+    site_url: str | None,
+    footer: MailFooter | None,
 ) -> str:
+    web = f"{site_url.rstrip('/')}/{digest.id}.html" if site_url else None
     page = env.get_template("email.html.j2").render(
-        **lead_context(digest), sections=sections(digest, detail), web=web, footer=footer
+        **lead_context(digest, site_url),
+        sections=sections(digest, detail),
+        web=web,
+        footer=footer,
     )
-    return _INLINER.inline(page)
+    return _BLANKS.sub("\n", _INLINER.inline(page))
 
 
 FILTERS = {

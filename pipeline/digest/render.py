@@ -28,6 +28,7 @@ from pipeline.digest.archive import ARCHIVE_FILTERS, write_archive
 from pipeline.digest.lead import lead_items, render_subject
 from pipeline.digest.mail import EMAIL_MAX_BYTES, FILTERS, lead_context, render_email
 from pipeline.digest.model import Digest, MailFooter
+from pipeline.digest.parts import PART_FILTERS
 
 __all__ = [
     "render_atom",
@@ -67,6 +68,7 @@ def _environment(autoescape: bool) -> Environment:
     env.filters.update(local=_local, signed=_signed, md=_markdown)
     env.filters.update(FILTERS)
     env.filters.update(ARCHIVE_FILTERS)
+    env.filters.update(PART_FILTERS)
     return env
 
 
@@ -92,22 +94,30 @@ def render_html(
     return render_email(_HTML, digest, site_url, max_bytes, footer)
 
 
-def render_text(digest: Digest, footer: MailFooter | None = None) -> str:
-    """The plain-text alternative of the email (with ``footer`` as in ``render_html``)."""
-    text = _TEXT.get_template("email.txt.j2").render(**lead_context(digest), footer=footer)
+def render_text(
+    digest: Digest, footer: MailFooter | None = None, site_url: str | None = None
+) -> str:
+    """The plain-text alternative of the email (with ``footer`` as in ``render_html``; with
+    ``site_url``, each continuing story's thread page in the archive)."""
+    text = _TEXT.get_template("email.txt.j2").render(
+        **lead_context(digest, site_url), footer=footer
+    )
     return re.sub(r"\n{3,}", "\n\n", text)
 
 
-def render_markdown(digest: Digest) -> str:
-    """The digest as Markdown (text escaped; links in angle brackets)."""
-    page = _TEXT.get_template("digest.md.j2").render(**lead_context(digest))
+def render_markdown(digest: Digest, site_url: str | None = None) -> str:
+    """The digest as Markdown (text escaped; links in angle brackets; with ``site_url``, each
+    continuing story's thread page in the archive)."""
+    page = _TEXT.get_template("digest.md.j2").render(**lead_context(digest, site_url))
     return re.sub(r"\n{3,}", "\n\n", page)
 
 
-def atom_lead(digest: Digest) -> tuple[str, str]:
+def atom_lead(digest: Digest, site_url: str | None = None) -> tuple[str, str]:
     """The lead of one digest for its feed entry, as (plain text, HTML): the email's lead
     (``lead.lead_items``: the 3 to 5 developments that matter most, each with its pair), and how
-    many more pairs and stories the digest has."""
+    many more pairs and stories the digest has. The HTML gives each lead story's "continuing"
+    mark (linked to its thread page under ``site_url``), both sides, its quote and its key
+    points with their outlets."""
     lines = [
         f"{item.dyad.names[0]} – {item.dyad.names[1]}: {item.story.headline}"
         for item in lead_items(digest)
@@ -118,8 +128,10 @@ def atom_lead(digest: Digest) -> tuple[str, str]:
     tail = f"{stories} stories in {pairs} country pairs"
     tail += f" ({rest} more pairs in the digest)." if rest > 0 else "."
     text = "; ".join(lines) + (". " if lines else "") + tail
-    items = "".join(f"<li>{escape(line)}</li>" for line in lines)
-    return text, f"<ul>{items}</ul><p>{escape(tail)}</p>"
+    html = _HTML.get_template("atom_entry.html.j2").render(
+        **lead_context(digest, site_url), tail=tail
+    )
+    return text, html.strip()
 
 
 def _entry_id(base: str | None, title: str, digest_id: str) -> str:
@@ -152,7 +164,7 @@ def render_atom(
     ET.SubElement(author, f"{{{ATOM}}}name").text = title
     for digest in shown:
         entry = ET.SubElement(feed, f"{{{ATOM}}}entry")
-        text, html = atom_lead(digest)
+        text, html = atom_lead(digest, site_url)
         first = digest.dyads[0]
         more = f" and {len(digest.dyads) - 1} more" if len(digest.dyads) > 1 else ""
         ET.SubElement(

@@ -113,13 +113,17 @@ def write_outputs(
         written["json"].write_text(render_json(digest), encoding="utf-8")
     if "md" in formats:
         written["md"] = folder / f"{digest.id}.md"
-        written["md"].write_text(render_markdown(digest), encoding="utf-8")
+        written["md"].write_text(
+            render_markdown(digest, settings.digest.site_url), encoding="utf-8"
+        )
     if "html" in formats:
         written["html"] = folder / f"{digest.id}.html"
         page = render_html(digest, settings.digest.site_url)
         written["html"].write_text(page, encoding="utf-8")
         written["txt"] = folder / f"{digest.id}.txt"
-        written["txt"].write_text(render_text(digest), encoding="utf-8")
+        written["txt"].write_text(
+            render_text(digest, site_url=settings.digest.site_url), encoding="utf-8"
+        )
     if "atom" in formats:
         with open_store(settings) as engine:
             stored = [Digest.model_validate(r) for r in all_digests(engine)]
@@ -223,7 +227,7 @@ class _Mailing:
         footer = mail_footer(self.settings, mine, recipient, self.listing, self.names)
         message = build_message(
             subject=render_subject(mine),
-            text=render_text(mine, footer),
+            text=render_text(mine, footer, self.settings.digest.site_url),
             html=render_html(mine, self.settings.digest.site_url, footer=footer),
             sender=smtp.from_address,
             sender_name=smtp.from_name,

@@ -4,7 +4,8 @@ Styled like the email: the digest pages are the email's template whole (every st
 way back to the archive and from each pair to its page; the index and the pair pages use the
 email's class names and colours from ``archive.css``, written next to them. A pair page shows
 the pair's cooperation-conflict line over time as inline SVG (``chart``; no script) and all its
-stories with key points and sources, and lists the digests it appears in. Pairs are sorted by
+stories with both sides, key points with their outlets and sources, and lists the digests it
+appears in; each story of a thread links to its thread page (``threads_page``). Pairs are sorted by
 their countries' names, written in alphabetical order ("Ireland – United Kingdom").
 
 Search runs in the browser over every story's headline and summary, from ``search-index.js``:
@@ -29,6 +30,7 @@ from jinja2 import Environment
 from pipeline.digest.chart import Chart, long_day, score_chart
 from pipeline.digest.mail import LEVELS, lead_context, sections
 from pipeline.digest.model import Digest, DigestStory
+from pipeline.digest.threads_page import collect_threads, story_threads
 
 STATIC = ("archive.css", "search.js")
 SEARCH_INDEX = "search-index.js"
@@ -120,15 +122,18 @@ def read_search_index(text: str) -> dict[str, object]:
 
 
 def write_archive(env: Environment, digests: list[Digest], folder: Path, title: str) -> Path:
-    """Write the archive of ``digests`` into ``folder``: ``index.html``, a page per digest and
-    per pair, the stylesheet, the search script and index. Returns the index's path."""
+    """Write the archive of ``digests`` into ``folder``: ``index.html``, a page per digest,
+    per pair and per story thread (``threads_page``), the stylesheet, the search script and
+    index. Returns the index's path."""
     folder.mkdir(parents=True, exist_ok=True)
     digests = sorted(digests, key=lambda d: d.date, reverse=True)
     pairs = collect_pairs(digests)
+    threads = collect_threads(digests)
+    links = story_threads(threads)
     hrefs = {p.dyad: p.href for p in pairs}
     for digest in digests:
         page = env.get_template("site_digest.html.j2").render(
-            **lead_context(digest),
+            **{**lead_context(digest), "threads": links},
             sections=sections(digest, LEVELS[0]),
             web=None,
             footer=None,  # a recipient's footer belongs to a mailed copy, not the archive
@@ -138,9 +143,18 @@ def write_archive(env: Environment, digests: list[Digest], folder: Path, title: 
         (folder / f"{digest.id}.html").write_text(page, encoding="utf-8")
     for pair in pairs:
         page = env.get_template("site_dyad.html.j2").render(
-            title=title, pair=pair, stories=pair.ordered(), chart=pair.chart()
+            title=title, pair=pair, stories=pair.ordered(), chart=pair.chart(), threads=links
         )
         (folder / pair.href).write_text(page, encoding="utf-8")
+    for thread in threads:
+        page = env.get_template("site_thread.html.j2").render(
+            title=title,
+            thread=thread,
+            stories=thread.ordered(),
+            fresh_stories=thread.fresh_stories(),
+            fresh_points=thread.fresh_points(),
+        )
+        (folder / thread.href).write_text(page, encoding="utf-8")
     index = env.get_template("site_index.html.j2").render(title=title, digests=digests, pairs=pairs)
     (folder / "index.html").write_text(index, encoding="utf-8")
     for name in STATIC:

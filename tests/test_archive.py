@@ -94,8 +94,9 @@ def test_a_pair_page_draws_its_score_per_day_and_shows_every_story(
     assert "<polyline" in svg and "<desc" in svg
     for story in (first, later):
         assert story.headline.replace("'", "&#39;") in page
-        for point in story.key_points:
-            assert f"<li>{point.text}</li>".replace("'", "&#39;") in page
+        for point in story.key_points:  # each with the outlets it cites
+            cited = f" <small>({', '.join(point.outlets)})</small>" if point.outlets else ""
+            assert f"<li>{point.text}{cited}</li>".replace("'", "&#39;") in page
         for src in story.sources:
             assert f'<a href="{src.url}">{src.outlet}</a>' in page
     digests_section = section(page, "digests")

@@ -38,6 +38,7 @@ from pipeline.summary_record import (
     ThreadLink,
     Voice,
 )
+from tests.browser import dump_dom, needs_chromium
 
 NAMES = {"IN": "India", "RU": "Russia", "CN": "China", "US": "United States"}
 SITE = "https://dyad.example/archive"
@@ -351,3 +352,33 @@ def test_a_full_size_email_with_every_side_stays_under_the_limit() -> None:
         assert size <= EMAIL_MAX_BYTES, (pairs, stories, size)
     assert visible(html).count("Russia: no statement in the sources") == 24
     assert html.count("2031. (Meridian Post)</li>") == 24  # every story in full
+
+
+SIDES_PROBE = """<!DOCTYPE html><html><body style="margin:0">{frames}<script>
+var report = [], left = {count};
+Array.prototype.forEach.call(document.querySelectorAll('iframe'), function (f) {{
+  f.onload = function () {{
+    var w = f.contentWindow, root = w.document.documentElement;
+    var sides = w.document.querySelectorAll('.sd');
+    var a = sides[0].getBoundingClientRect(), b = sides[1].getBoundingClientRect();
+    report.push(w.innerWidth + ':' + (a.top === b.top ? 'columns' : 'stacked') + ':' +
+      (root.scrollWidth <= w.innerWidth ? 'fits' : 'overflow=' + root.scrollWidth));
+    if (--left === 0) {{ document.title = report.sort().join(' '); }}
+  }};
+}});</script></body></html>"""
+
+
+@needs_chromium
+def test_the_sides_are_columns_on_a_desktop_and_stacked_on_a_phone(tmp_path: Path) -> None:
+    """In Chromium, the email as sent: the two sides side by side at 1200 px, one above the
+    other at 360 px, and the page fits both without sideways scrolling."""
+    latest, _ = two_days()
+    (tmp_path / "email.html").write_text(render_html(latest, SITE), encoding="utf-8")
+    frames = "".join(
+        f'<iframe src="email.html" width="{width}" height="600" style="border:0"></iframe>'
+        for width in (360, 1200)
+    )
+    probe = tmp_path / "probe.html"
+    probe.write_text(SIDES_PROBE.format(frames=frames, count=2))
+    title = re.search(r"<title>(.*)</title>", dump_dom(probe, tmp_path / "profile", 1300))
+    assert title and title.group(1) == "1200:columns:fits 360:stacked:fits", title

@@ -382,3 +382,17 @@ def test_the_sides_are_columns_on_a_desktop_and_stacked_on_a_phone(tmp_path: Pat
     probe.write_text(SIDES_PROBE.format(frames=frames, count=2))
     title = re.search(r"<title>(.*)</title>", dump_dom(probe, tmp_path / "profile", 1300))
     assert title and title.group(1) == "1200:columns:fits 360:stacked:fits", title
+
+
+def test_a_day_too_big_for_every_key_point_keeps_every_side() -> None:
+    """30 pairs of one story each do not fit whole: every story still shows both sides, and
+    the most important pairs (first) keep their key points with their outlets."""
+    latest, _ = two_days()
+    html = render_html(day_of(latest, 30, 1), SITE)
+    assert sent_size(html) <= EMAIL_MAX_BYTES
+    assert visible(html).count("Russia: no statement in the sources") == 30
+    point = "2031. (Meridian Post)</li>"
+    assert 0 < html.count(point) < 30
+    body = html.split("How to read it", 1)[1]
+    assert point in body.split('id="P00-Q00"', 1)[1].split("</td>", 1)[0]
+    assert point not in body.split('id="P29-Q29"', 1)[1].split("</td>", 1)[0]

@@ -7,9 +7,10 @@ sparkline with dates and counts, not 30 styled cells), short class names whose r
 inlines once and then drops from the style block (``remove_inlined_selectors``; only the
 ``@media`` rules for dark mode, narrow screens and the two sides in columns stay). When a day
 is too big even so, the pairs are shown at the first detail level that fits (``LEVELS``: fewer
-stories in full, the others brief (summary and both sides), then the rest as linked headlines,
-then counted), and what is left out is linked to the web version (``digest.site_url``) or
-counted. ``max_bytes=None`` renders everything (the archive's page).
+stories in full, the others brief (summary and both sides), key points only for the most
+important pairs, then the rest as linked headlines, then counted), and what is left out is
+linked to the web version (``digest.site_url``) or counted. ``max_bytes=None`` renders
+everything (the archive's page).
 """
 
 from __future__ import annotations
@@ -49,17 +50,20 @@ class Detail:
     """How much of each pair the email shows: the first ``full`` stories whole (summary, key
     points, reactions, sources), the next ``brief`` without key points and reactions, the next
     ``lines`` as a linked headline; the rest are counted and linked to the web version. Full and
-    brief stories both show each side's position and the story's quote."""
+    brief stories both show each side's position and the story's quote. Only the first ``pairs``
+    pairs (the most important) have stories in full; the others show those brief."""
 
     full: int
     brief: int
     lines: int
+    pairs: int = 1000  # ALL
 
 
 ALL = 1000
 LEVELS = (
     Detail(ALL, 0, 0),
     Detail(1, ALL, 0),
+    *(Detail(1, ALL, 0, pairs=n) for n in (16, 12, 8, 4)),
     Detail(1, 0, ALL),
     Detail(1, 0, 3),
     Detail(0, 1, 3),
@@ -83,8 +87,9 @@ class Section:
 def sections(digest: Digest, detail: Detail) -> list[Section]:
     """Each pair's stories split by ``detail`` (hidden counts the pair's ``more_stories`` too)."""
     out = []
-    for d in digest.dyads:
+    for rank, d in enumerate(digest.dyads):
         a, b = detail.full, detail.full + detail.brief
+        a = a if rank < detail.pairs else 0
         c = b + detail.lines
         stories = d.stories
         out.append(

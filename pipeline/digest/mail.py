@@ -8,9 +8,9 @@ inlines once and then drops from the style block (``remove_inlined_selectors``; 
 ``@media`` rules for dark mode, narrow screens and the two sides in columns stay). When a day
 is too big even so, the pairs are shown at the first detail level that fits (``LEVELS``: fewer
 stories in full, the others brief (summary and both sides), key points only for the most
-important pairs, then the rest as linked headlines, then counted), and what is left out is
-linked to the web version (``digest.site_url``) or counted. ``max_bytes=None`` renders
-everything (the archive's page).
+important pairs, the number of key points left out said at the top, then the rest as linked
+headlines, then counted), and what is left out is linked to the web version
+(``digest.site_url``) or counted. ``max_bytes=None`` renders everything (the archive's page).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ ALL = 1000
 LEVELS = (
     Detail(ALL, 0, 0),
     Detail(1, ALL, 0),
-    *(Detail(1, ALL, 0, pairs=n) for n in (16, 12, 8, 4)),
+    *(Detail(1, ALL, 0, pairs=n) for n in range(20, 0, -2)),
     Detail(1, 0, ALL),
     Detail(1, 0, 3),
     Detail(0, 1, 3),
@@ -148,6 +148,8 @@ def lead_context(digest: Digest, site_url: str | None = None) -> dict[str, objec
         "mark_new": not all(s.new and s.thread is None for s in stories),
         "threads": thread_links(stories, base),
         "extractive": any(s.status in ("local", "failed") for s in stories),
+        # when every summary is extractive the legend says so once, not a badge per story
+        "all_extractive": bool(stories) and all(s.status in ("local", "failed") for s in stories),
     }
 
 
@@ -159,9 +161,11 @@ def _render(
     footer: MailFooter | None,
 ) -> str:
     web = f"{site_url.rstrip('/')}/{digest.id}.html" if site_url else None
+    shown = sections(digest, detail)
     page = env.get_template("email.html.j2").render(
         **lead_context(digest, site_url),
-        sections=sections(digest, detail),
+        sections=shown,
+        points_elsewhere=sum(len(s.key_points) for sec in shown for s in sec.brief),
         web=web,
         footer=footer,
     )

@@ -23,6 +23,10 @@ NO_STATEMENT = "no statement in the sources"
 _UNSAFE = re.compile(r"[^A-Za-z0-9-]")
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.replace('"', " ").lower().split())
+
+
 def side_label(position: DigestPosition) -> str:
     """Who speaks for the side: "India says", "Press in India", or "India" (voice none)."""
     if position.voice is Voice.GOVERNMENT:
@@ -34,11 +38,14 @@ def side_label(position: DigestPosition) -> str:
 
 def side_text(position: DigestPosition) -> str:
     """The side after its label, plain text: "<position> — <speaker>: "<quote>"", or
-    ``NO_STATEMENT`` (outlets are laid out by each format)."""
+    ``NO_STATEMENT`` (outlets are laid out by each format); a quote the position already
+    contains word for word is not repeated."""
     if position.voice is Voice.NONE:
         return NO_STATEMENT
     words = position.position
     quote = position.quote
+    if quote and _flat(quote) in _flat(words):
+        quote = None  # the position already quotes it word for word
     if position.speaker and quote:
         words += f' — {position.speaker}: "{quote}"'
     elif position.speaker:

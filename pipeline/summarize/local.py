@@ -101,6 +101,10 @@ def merge_same_facts(candidates: Sequence[Candidate]) -> list[Candidate]:
     return out
 
 
+def _flat(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
 def _repeats(point: Candidate, summary: Sequence[Candidate]) -> bool:
     """True when a key point says nothing the summary does not: it is in the summary word for
     word, states the same fact as a summary sentence from another article (``same_fact``), or
@@ -139,7 +143,8 @@ def summarize_locally(
     """An extractive summary of ``story`` built only from its articles' sentences; when it
     continues an ``earlier`` story, what's new says what is new since (``since.py``); each
     side's position and the quotation are read with ``speakers`` (every country's forms;
-    without them only the national agencies are known, so a side is mostly "none")."""
+    without them only the national agencies are known, so a side is mostly "none"). A key point
+    never repeats a side's position: the side shows that sentence with its speaker."""
     ordered = sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
     lead = ordered[0]
     number = {a.article_id: n for n, a in enumerate(articles, start=1)}  # as in the sources
@@ -151,14 +156,15 @@ def summarize_locally(
         candidates = [Candidate(Passage(lead.title), 0, lead.published_at, facts)]
     text, used = _summary(candidates)
     summary, rest = candidates[:used], candidates[used:]
+    pair = (story.dyad[:2], story.dyad[3:])
+    positions, quote = sides_of(pair, articles, speakers or Speakers(()))
+    said = [_flat(p.position) for p in positions if p.position]
     key_points = [
         KeyPoint(text=c.shown(POINT_WORDS), cites=[number[ordered[c.article].article_id]])
         for c in rest
-        if not _repeats(c, summary)
+        if not _repeats(c, summary) and not any(s in _flat(c.text) for s in said)
     ][:5]
     event, score = classify_event(lead.title, lead.text)
-    pair = (story.dyad[:2], story.dyad[3:])
-    positions, quote = sides_of(pair, articles, speakers or Speakers(()))
     return LLMSummary(
         bilateral=True,
         reject_reason=None,

@@ -270,10 +270,8 @@ def test_failing_endpoint_opens_the_circuit_and_local_fills_in(
     assert "circuit open" in (records[-1].reason or "")
     assert (
         check_grounding(
-            records[-1].summary,
-            "\n".join(  # type: ignore[arg-type]
-                f"{a.title}\n{a.text}" for a in sample_story().articles
-            ),
+            records[-1].summary,  # type: ignore[arg-type]
+            [f"{a.title}\n{a.text}" for a in sample_story().articles],
             [a.published_at for a in sample_story().articles],  # they date "on Monday"
         )
         == []

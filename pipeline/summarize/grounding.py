@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pipeline.summarize.schema import LLMSummary
@@ -50,7 +51,7 @@ _QUOTES = (
     re.compile(r"(?<![\w'’])['‘](?=\S)((?:[^'‘’\n]|(?<=\w)['’](?=\w))+?)(?<!\s)['’](?![\w'’])"),
 )
 _ELLIPSIS = re.compile(r"\.\.\.|…|\[\.\.\.\]|\[…\]")
-_MARKUP = re.compile(r"<\s*[a-zA-Z/!]|https?://|www\.|\]\(|!\[|javascript:", re.I)
+MARKUP = re.compile(r"<\s*[a-zA-Z/!]|https?://|www\.|\]\(|!\[|javascript:", re.I)
 # Capitalised words that are not names (sentence openers, days, generic titles).
 _COMMON = frozenset(
     """
@@ -72,7 +73,8 @@ _COMMON = frozenset(
 _SAME = str.maketrans({"’": "'", "‘": "'", "ʼ": "'", "“": '"', "”": '"', "‐": "-", "‑": "-"})
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
+    """``text`` as the checks compare it: one quote and dash style, single spaces, lower case."""
     return re.sub(r"\s+", " ", text.translate(_SAME)).lower()
 
 
@@ -82,10 +84,10 @@ def _number_forms(number: str) -> set[str]:
 
 
 def _fields(summary: LLMSummary) -> Iterable[tuple[str, str]]:
+    """The fields checked against the whole story (key points, positions and the quote are
+    checked against the articles they cite: ``pipeline.summarize.citations``)."""
     yield "headline", summary.headline
     yield "summary", summary.summary
-    for point in summary.key_points:
-        yield "key point", point.text
     yield "what's new", summary.whats_new
     yield "background", summary.background
     for agreement in summary.agreements:
@@ -96,32 +98,59 @@ def _fields(summary: LLMSummary) -> Iterable[tuple[str, str]]:
         yield "reaction", reaction.evidence
 
 
+@dataclass(frozen=True)
+class SourceText:
+    """Article text as the checks read it: normalised, and again without thousands commas."""
+
+    text: str
+    digits: str
+    days: tuple[date, ...]
+
+    @classmethod
+    def of(cls, texts: Sequence[str], published: Sequence[datetime | None] = ()) -> SourceText:
+        """The texts of one or more articles (``published``: their dates) read as one."""
+        text = normalise("\n".join(texts))
+        return cls(text, text.replace(",", ""), tuple(d.date() for d in published if d))
+
+
 def check_grounding(
-    summary: LLMSummary, sources: str, published: Sequence[datetime | None] = ()
+    summary: LLMSummary,
+    sources: str | Sequence[str],
+    published: Sequence[datetime | None] = (),
 ) -> list[str]:
     """Problems that keep ``summary`` from being verified against ``sources`` (empty =
-    grounded); ``published``: the articles' publication dates, which ground the days of dates
-    near them."""
-    source = _normalise(sources)
-    source_digits = source.replace(",", "")
-    days = tuple(d.date() for d in published if d is not None)
-    found = (
-        problem
-        for field, text in _fields(summary)
-        for problem in _text_problems(field, text, source, source_digits, days)
-    )
+    grounded): the articles' texts in source order (one string: the story as one article);
+    ``published``: their publication dates, which ground the days of dates near them. Headline,
+    summary and the other prose are checked against the whole story; key points, positions and
+    the quote against the articles they cite (``citations.cited_problems``)."""
+    from pipeline.summarize.citations import cited_problems  # it reads text with this module
+
+    articles = [sources] if isinstance(sources, str) else list(sources)
+    whole = SourceText.of(articles, published)
+    found = [
+        problem for field, text in _fields(summary) for problem in text_problems(field, text, whole)
+    ]
+    found += cited_problems(summary, articles, published)
     return list(dict.fromkeys(found))  # each problem once, in the order found
 
 
-def _text_problems(
-    field: str, text: str, source: str, source_digits: str, days: tuple[date, ...]
-) -> Iterator[str]:
+def text_problems(field: str, text: str, source: SourceText) -> Iterator[str]:
     """Every problem in one field's ``text``: markup, then numbers, names and quotations."""
-    if _MARKUP.search(text):
+    if MARKUP.search(text):
         yield f"{field} contains HTML or a link"
-    yield from _number_problems(text, source, source_digits, days)
-    yield from _name_problems(text, source)
-    yield from _quote_problems(text, source)
+    for kind, value in missing_facts(text, source):
+        yield f"{kind} {value!r} is not {'verbatim ' if kind == 'quotation' else ''}in the sources"
+
+
+def missing_facts(text: str, source: SourceText) -> Iterator[tuple[str, str]]:
+    """The facts of ``text`` that ``source`` lacks, as (kind, value): numbers, names,
+    quotations (cut to 60 characters)."""
+    for number in _missing_numbers(text, source.text, source.digits, source.days):
+        yield "number", number
+    for name in _missing_names(text, source.text):
+        yield "name", name
+    for quote in _missing_quotations(text, source.text):
+        yield "quotation", quote[:60]
 
 
 def _near(day: int, month: str, days: tuple[date, ...]) -> bool:
@@ -148,7 +177,7 @@ def _dated_days(text: str, days: tuple[date, ...]) -> set[int]:
     return starts
 
 
-def _number_problems(
+def _missing_numbers(
     text: str, source: str, source_digits: str, days: tuple[date, ...] = ()
 ) -> Iterator[str]:
     """Numbers in ``text`` that occur in no written form in the sources (the days of dates
@@ -162,20 +191,20 @@ def _number_problems(
             form.lower() in source or form.replace(",", "") in source_digits
             for form in _number_forms(number)
         ):
-            yield f"number {number!r} is not in the sources"
+            yield number
 
 
-def _name_problems(text: str, source: str) -> Iterator[str]:
+def _missing_names(text: str, source: str) -> Iterator[str]:
     """Capitalised names in ``text`` (common words aside) that the sources do not contain."""
     for match in _NAME.finditer(text):
         name = match.group().strip(" .-'’")
         words = [w for w in name.split() if w not in _COMMON]
         if not words:
             continue
-        if _normalise(" ".join(words)) not in source and not all(
-            _normalise(w) in source for w in words
+        if normalise(" ".join(words)) not in source and not all(
+            normalise(w) in source for w in words
         ):
-            yield f"name {name!r} is not in the sources"
+            yield name
 
 
 def quotations(text: str) -> list[str]:
@@ -187,10 +216,17 @@ def quotations(text: str) -> list[str]:
     return [quote for quote in found if len(quote.split()) >= MIN_QUOTE_WORDS]
 
 
-def _quote_problems(text: str, source: str) -> Iterator[str]:
+def _missing_quotations(text: str, source: str) -> Iterator[str]:
     """Quotations in ``text`` that are not verbatim in the sources (each part around an
     ellipsis checked on its own)."""
     for quote in quotations(text):
-        parts = (_normalise(p).strip(" .,;:!?'\"") for p in _ELLIPSIS.split(quote))
-        if any(part and part not in source for part in parts):
-            yield f"quotation {quote[:60]!r} is not verbatim in the sources"
+        if not verbatim_in(quote, source):
+            yield quote
+
+
+def verbatim_in(quote: str, source: str) -> bool:
+    """True when ``quote`` (written without quotation marks) is verbatim in the normalised
+    ``source``, up to whitespace, case, quote-mark style and the punctuation at its ends (an
+    ellipsis splits it into parts that must each be there)."""
+    parts = (normalise(p).strip(" .,;:!?'\"") for p in _ELLIPSIS.split(quote))
+    return all(not part or part in source for part in parts)

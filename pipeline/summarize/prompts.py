@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pipeline.records import StoryArticle
-from pipeline.summarize.schema import response_schema
+from pipeline.summarize.schema import ThreadLink, response_schema
 
-PROMPT_VERSION = "story-summary-v3"
+PROMPT_VERSION = "story-summary-v4"  # v4: the earlier story of a thread, "Since D Month"
 
 SYSTEM = """You write briefings for analysts who follow relations between countries.
 
@@ -62,6 +63,16 @@ cooperation_score (integer), actors (list of {{"name", "role", "country"}}), agr
 texts), third_party_reactions (list of {{"country", "stance": support/oppose/concern/neutral,
 "evidence"}}), positions (list of {{"country", "voice", "position", "speaker", "quote",
 "cites"}}), quote ({{"text", "speaker", "country", "cites"}} or null)."""
+
+# Added to the user message when the story continues an earlier story of the pair (a thread).
+EARLIER = """The story continues an earlier story in this thread (last reported {day}). It is \
+given for reference only: do not restate it, and name from it only what the articles confirm.
+Earlier story in this thread (last reported {day}):
+Headline: {headline}
+Summary: {summary}
+Key points:
+{points}
+"whats_new" must begin "Since {day}: " and say only what is new relative to the earlier story."""
 
 REPAIR = (
     "Your reply could not be used: {problem}. Reply again with only the corrected JSON object, "
@@ -144,14 +155,33 @@ def new_delimiter() -> str:
     return "DATA-" + secrets.token_hex(8)
 
 
+def day_month(when: datetime) -> str:
+    """'24 November': how the prompt and "whats_new" name the earlier story's day."""
+    return f"{when.day} {when:%B}"
+
+
+def earlier_block(link: ThreadLink, summary: str, key_points: Sequence[str]) -> str:
+    """The user-message block about the thread's last story before this one (``link``: the
+    thread link with its headline and day; its summary and key points as stored)."""
+    points = "\n".join(f"- {p}" for p in key_points) or "- (none)"
+    return EARLIER.format(
+        day=day_month(link.previous_last_seen),
+        headline=link.previous_headline,
+        summary=summary,
+        points=points,
+    )
+
+
 def build_messages(
     pair: tuple[str, str],
     names: tuple[str, str],
     articles: Sequence[StoryArticle],
     texts: Sequence[str],
     delimiter: str,
+    earlier: str = "",
 ) -> list[dict[str, str]]:
-    """The chat messages for one story: the system rules, then the articles as data blocks."""
+    """The chat messages for one story: the system rules, then the articles as data blocks
+    (after ``earlier``, the block about the thread's earlier story, when there is one)."""
     a, b = (f"{names[0]} ({pair[0]})", f"{names[1]} ({pair[1]})")
     blocks = []
     for number, (article, text) in enumerate(zip(articles, texts, strict=True), start=1):
@@ -161,9 +191,10 @@ def build_messages(
             f"<<<{delimiter}\nArticle {number}\nOutlet: {article.outlet}\n"
             f"Published: {published}\nTitle: {article.title}\n\n{cleaned}\n{delimiter}>>>"
         )
-    user = f"Country pair: {a} and {b}. {len(articles)} article(s) follow.\n\n" + "\n\n".join(
-        blocks
-    )
+    user = f"Country pair: {a} and {b}. {len(articles)} article(s) follow.\n\n"
+    if earlier:
+        user += earlier.replace(delimiter, "") + "\n\n"
+    user += "\n\n".join(blocks)
     return [
         {"role": "system", "content": SYSTEM.format(delimiter=delimiter, a=a, b=b)},
         {"role": "user", "content": user},

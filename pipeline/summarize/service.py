@@ -48,6 +48,7 @@ from pipeline.summarize.prompts import (
     REGROUND,
     REPAIR,
     build_messages,
+    earlier_block,
     new_delimiter,
 )
 from pipeline.summarize.providers import output_token_limit
@@ -61,9 +62,8 @@ from pipeline.summarize.schema import (
     Usage,
 )
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
-from pipeline.summarize.validation import describe_invalid, validated_summary
+from pipeline.summarize.validation import describe_invalid, plain_summary, validated_summary
 from pipeline.summarize.voices import Speakers
-from pipeline.textclean import plain_text
 
 
 @dataclass(frozen=True)
@@ -106,24 +106,6 @@ def _sources(articles: Sequence[StoryArticle]) -> list[Source]:
         Source(outlet=a.outlet, url=a.url, published=a.published_at, article_id=a.article_id)
         for a in articles
     ]
-
-
-def _plain(summary: LLMSummary) -> LLMSummary:
-    """Every string the model wrote as plain text (``plain_text``: no tags, no links, no control
-    characters), whatever the summary's status: an unverified or rejected summary is stored
-    and shown as plain text too."""
-    data = summary.model_dump()
-
-    def walk(value: object) -> object:
-        if isinstance(value, str):
-            return plain_text(value)
-        if isinstance(value, list):
-            return [walk(v) for v in value]
-        if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
-        return value
-
-    return LLMSummary.model_validate(walk(data))
 
 
 _CONTEXT_LENGTH = re.compile(r"context_length_exceeded|maximum context length", re.I)
@@ -330,8 +312,12 @@ class StorySummarizer:
         limit = output_token_limit(self.settings)
         larger = min(32_000, limit * 2)
         texts = self._texts(item, self.settings.input_token_budget)
+        was = item.earlier  # the thread's last story: "whats_new" says what is new since then
+        earlier = earlier_block(was.link, was.summary, was.key_points) if was else ""
         for _ in range(4):
-            messages = build_messages(pair, item.names, item.articles, texts, new_delimiter())
+            messages = build_messages(
+                pair, item.names, item.articles, texts, new_delimiter(), earlier
+            )
             try:
                 completion = self._call(messages, limit)
             except LLMRequestRejected as exc:
@@ -370,13 +356,15 @@ class StorySummarizer:
         if not summary.bilateral:
             return StorySummary(
                 status=SummaryStatus.REJECTED,
-                summary=_plain(summary),
+                summary=plain_summary(summary),
                 reason=summary.reject_reason or "not bilateral",
                 usage=self._usage,
                 **record,
             )
-        sources = "\n".join(f"{a.title}\n{t}" for a, t in zip(item.articles, texts, strict=True))
+        sources = [f"{a.title}\n{t}" for a, t in zip(item.articles, texts, strict=True)]
+        # the earlier story's day grounds "Since 24 November"; a whats_new without it is kept
         published = [a.published_at for a in item.articles]
+        published += [item.earlier.link.previous_last_seen] if item.earlier else []
         problems = check_grounding(summary, sources, published)
         if problems:
             retry = [
@@ -390,17 +378,11 @@ class StorySummarizer:
         status = SummaryStatus.UNVERIFIED if problems else SummaryStatus.VERIFIED
         return StorySummary(
             status=status,
-            summary=_plain(summary),
+            summary=plain_summary(summary),
             grounding_problems=problems,
             usage=self._usage,
             **record,
         )
 
 
-__all__ = [
-    "BudgetExhausted",
-    "EarlierStory",
-    "LLMRateLimited",
-    "StoryInput",
-    "StorySummarizer",
-]
+__all__ = ["BudgetExhausted", "EarlierStory", "LLMRateLimited", "StoryInput", "StorySummarizer"]

@@ -1,8 +1,9 @@
 """A real OpenAI-compatible chat-completions server on 127.0.0.1 for tests.
 
 It answers ``POST /v1/chat/completions`` the way the ``openai`` client expects, with a summary
-derived from the request (so it is schema-valid and grounded in the articles it was sent), and
-can be scripted per test: a queue of behaviours, consumed one per request, then ``default``.
+derived from the request (so it is schema-valid and grounded in the articles it was sent: key
+points cite the article they come from, each side's position is the first sentence quoting
+someone of that country, voice "none" when there is none), and can be scripted per test: a queue of behaviours, consumed one per request, then ``default``.
 
 Behaviours (one reply each): "ok", "429:<seconds>" (Retry-After), "500", "hang:<seconds>",
 "prose", "truncated" (finish_reason=length with cut JSON), "wrong-schema", "invented" (a name and a
@@ -18,6 +19,9 @@ replies real servers give:
 - "401": OpenAI's answer to a wrong key (``invalid_api_key``);
 - "blank": schema-valid JSON with empty strings; "wrong-pair": THREATEN, US -> CN, -9 whatever
   the pair; "pair-reacts": one of the pair listed as a third party reacting;
+- "wrong-cite": a key point taken from a later article, with a fact article 1 lacks, citing
+  article 1; "invented-quote": a side's position with a quote no article has; "wrong-side": the
+  second side is the US whatever the pair; "three-sides": a third position;
 - "context-400": OpenAI's 400 ``context_length_exceeded`` (vLLM and llama-cpp-python send the same
   message, as the llama-cpp-python test saw).
 
@@ -47,27 +51,92 @@ from typing import Any
 _BLOCK = re.compile(r"<<<(DATA-[0-9a-f]+)\n(.*?)\n\1>>>", re.S)
 
 
+_SPEECH = (
+    r"said|says|told|called|praised|warned|added|stated|insisted|declared|urged|described|"
+    r"accused|welcomed|vowed|promised|stressed"
+)
+_SPEAKER_WORDS = r"(?:[A-Z][\w'’.-]*|spokesperson|spokesman|spokeswoman|officials?|minister)"
+_SPEAKER_BEFORE = re.compile(rf"((?:{_SPEAKER_WORDS}\s+)*{_SPEAKER_WORDS})\s+(?:{_SPEECH})\b")
+_SPEAKER_AFTER = re.compile(rf"\b(?:{_SPEECH}),?\s+((?:{_SPEAKER_WORDS}\s+)*{_SPEAKER_WORDS})")
+_QUOTED = re.compile(r"[\"“]([^\"“”]+)[\"”]")
+
+
+def _articles(user: str) -> list[tuple[str, list[str]]]:
+    """Each data block's title and sentences, in article order."""
+    found = []
+    for block in (m.group(2) for m in _BLOCK.finditer(user)):
+        title = re.search(r"Title: (.*)", block)
+        text = block.split("\n\n", 1)[1] if "\n\n" in block else block
+        sentences = [
+            s.strip() for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()
+        ]
+        found.append((title.group(1) if title else "Story", sentences))
+    return found
+
+
+def _said(sentence: str) -> tuple[str, str] | None:
+    """(speaker, quoted words) of a sentence reporting speech with a quotation, or None."""
+    quote = next((q for q in _QUOTED.findall(sentence) if len(q.split()) >= 2), None)
+    if quote is None:
+        return None
+    rest = _QUOTED.sub(" ", sentence)
+    speaker = _SPEAKER_BEFORE.search(rest) or _SPEAKER_AFTER.search(rest)
+    if speaker is None or not re.search(r"[A-Z]", speaker.group(1)):
+        return None
+    return speaker.group(1).strip(), quote.strip(" ,.")
+
+
+def positions_from(articles: list[tuple[str, list[str]]], pair: tuple[str, str]) -> list[dict]:
+    """Each country's position: the first sentence of any article that quotes someone the
+    sentence ties to that country (the gazetteer's reading, as a model would read it), or
+    voice "none" when no article quotes that side."""
+    from pipeline.summarize.speakers import name_words, speaker_country
+
+    found: dict[str, dict[str, Any]] = {}
+    for number, (_, sentences) in enumerate(articles, start=1):
+        for sentence in sentences:
+            said = _said(sentence)
+            if said is None or len(sentence) > 300:
+                continue
+            speaker, quote = said
+            names = name_words(speaker.split(",", 1)[0])
+            country = speaker_country(sentence, names[-1], None) if names else None
+            if country in pair and country not in found:
+                found[country] = {"country": country, "voice": "government",
+                                  "position": sentence, "speaker": speaker, "quote": quote,
+                                  "cites": [number]}  # fmt: skip
+    silent = {"voice": "none", "position": "", "speaker": None, "quote": None, "cites": []}
+    return [found.get(c, {"country": c, **silent}) for c in pair]
+
+
 def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
-    """A schema-valid, grounded summary built from the first article in the request."""
+    """A schema-valid summary grounded in the articles it was sent: the first article's title and
+    lead, a key point from each article citing it, each side's quoted position, a quote; what is
+    new begins "Since <day>: " when the prompt asks for that."""
     user = next(m["content"] for m in body["messages"] if m["role"] == "user")
     pair = re.search(r"\(([A-Z]{2})\) and .*?\(([A-Z]{2})\)", user)
     a, b = (pair.group(1), pair.group(2)) if pair else (None, None)
-    blocks = [m.group(2) for m in _BLOCK.finditer(user)]
-    first = blocks[0] if blocks else ""
-    title = re.search(r"Title: (.*)", first)
-    headline = (title.group(1) if title else "Story")[:110]
-    text = first.split("\n\n", 1)[1] if "\n\n" in first else first
-    sentences = [
-        s.strip() for s in re.split(r"(?<=[.!?])\s+", text.replace("\n", " ")) if s.strip()
-    ]
+    articles = _articles(user) or [("Story", [])]
+    title, sentences = articles[0]
+    headline = title[:110]
     summary = " ".join(sentences[:1])[:500] or headline
+    points = [
+        {"text": text, "cites": [number]}
+        for number, (_, lines) in enumerate(articles[:3], start=1)
+        for text in (lines[1:2] if number == 1 else lines[:1])
+        if len(text) <= 300
+    ]
+    positions = positions_from(articles, (a, b)) if a and b else []
+    speaking = next((p for p in positions if p["quote"]), None)
+    since = re.search(r'"whats_new" must begin "(Since [^"]*?: )"', user)
+    whats_new = sentences[0] if sentences else summary
     return {
         "bilateral": True,
         "reject_reason": None,
         "headline": headline,
         "summary": summary,
-        "key_points": [{"text": t, "cites": [1]} for t in sentences[1:3] or [headline]],
-        "whats_new": sentences[0] if sentences else summary,
+        "key_points": points or [{"text": headline, "cites": [1]}],
+        "whats_new": (since.group(1) if since else "") + whats_new,
         "background": sentences[-1] if sentences else summary,
         "event_type": "CONSULT",
         "actor_country": a,
@@ -76,20 +145,26 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
         "actors": [],
         "agreements": [],
         "third_party_reactions": [],
-        "positions": [
-            {
-                "country": c,
-                "voice": "none",
-                "position": "",
-                "speaker": None,
-                "quote": None,
-                "cites": [],
-            }
-            for c in (a, b)
-            if c
-        ],
-        "quote": None,
+        "positions": positions,
+        "quote": {key: speaking[key] for key in ("speaker", "country", "cites")}
+        | {"text": speaking["quote"]}
+        if speaking
+        else None,
     }
+
+
+def wrong_cite(body: dict[str, Any]) -> dict[str, Any]:
+    """A key point taken from a later article, with a name or number article 1 lacks, that
+    cites article 1 (the "wrong-cite" misbehaviour)."""
+    user = next(m["content"] for m in body["messages"] if m["role"] == "user")
+    articles = _articles(user)
+    first = " ".join(articles[0][1]).lower()
+    for _, sentences in articles[1:]:
+        for sentence in sentences:
+            facts = re.findall(r"\b(?:[A-Z][a-z]+|\d+)\b", sentence[1:])
+            if len(sentence) <= 300 and any(f.lower() not in first for f in facts):
+                return {"text": sentence, "cites": [1]}
+    raise AssertionError("wrong-cite needs a story whose later articles add a fact")
 
 
 class FakeLLM:
@@ -269,6 +344,19 @@ class FakeLLM:
             summary["summary"] += (
                 ' <img src=x onerror=alert(1)> See <a href="http://evil.example">this</a>.'
             )
+            content = json.dumps(summary)
+        elif kind == "wrong-cite":
+            summary["key_points"] = [wrong_cite(body), *summary["key_points"][:1]]
+            content = json.dumps(summary)
+        elif kind == "invented-quote":
+            side = next(p for p in summary["positions"] if p["voice"] != "none")
+            side["quote"] = "we will never accept these humiliating terms"
+            content = json.dumps(summary)
+        elif kind == "wrong-side":
+            summary["positions"][1]["country"] = "US"
+            content = json.dumps(summary)
+        elif kind == "three-sides":
+            summary["positions"].append(dict(summary["positions"][0]))
             content = json.dumps(summary)
         elif kind == "reject":
             summary["bilateral"], summary["reject_reason"] = False, "a multilateral meeting"

@@ -19,7 +19,17 @@ from pipeline.store.db import open_engine
 from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
 from pipeline.summarize.grounding import check_grounding
 from pipeline.summarize.openai_chat import OpenAIChat
-from pipeline.summarize.schema import EventType, LLMSummary
+from pipeline.summarize.schema import (
+    EventType,
+    KeyPoint,
+    LLMSummary,
+    Position,
+    Quote,
+    ThreadLink,
+    Voice,
+)
+from pipeline.summarize.service import EarlierStory
+from pipeline.summarize.validation import story_problems
 from tests.conftest import copy_store, make_settings, story_of
 from tests.llm_server import FakeLLM
 
@@ -467,3 +477,176 @@ def test_a_summary_the_store_refuses_is_recorded_as_a_failure(
     engine.dispose()
     assert len(rows) == LOCAL_STORIES
     assert all(r[0] == "summarize" and r[1] == "store" and "disk is full" in r[2] for r in rows)
+
+
+# ---------------------------------------------------------------- cited points and both sides
+
+
+def test_a_cited_reply_with_both_sides_verifies(tmp_path: Path, llm: FakeLLM) -> None:
+    """Issue 16: each key point cites the article it came from, each side's position quotes
+    its speaker from the article it cites; all of it passes the grounding check."""
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED and record.grounding_problems == []
+    assert record.summary is not None
+    assert [p.cites for p in record.summary.key_points] == [[1], [2], [3]]
+    india, russia = record.summary.positions
+    assert (india.country, india.speaker, india.cites) == ("IN", "Jaishankar", [2])
+    assert india.quote and india.quote.startswith("Our cooperation is adjusting")
+    assert (russia.country, russia.speaker, russia.quote) == ("RU", "Putin", "independent line")
+    assert record.summary.quote is not None and record.summary.quote.country == "IN"
+
+
+def test_a_key_point_citing_the_wrong_article_is_regenerated_then_unverified(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    llm.script("wrong-cite", "ok")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED and record.usage.calls == 2
+    reground = llm.requests[1]["messages"][-1]["content"]
+    assert "key_points.1 cites article 1 but " in reground and "is only in article 2" in reground
+    llm.script("wrong-cite", "wrong-cite")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.UNVERIFIED
+    assert any(p.startswith("key_points.1 cites article 1 but") for p in record.grounding_problems)
+
+
+def test_a_position_with_an_invented_quote_fails(tmp_path: Path, llm: FakeLLM) -> None:
+    llm.script("invented-quote", "invented-quote")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.UNVERIFIED
+    assert record.grounding_problems == [
+        "positions.1 (IN) quote 'we will never accept these humiliating terms' is not verbatim "
+        "in article 2"
+    ]
+    llm.script("invented-quote", "ok")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED
+    assert "positions.1 (IN) quote" in llm.requests[-1]["messages"][-1]["content"]
+
+
+@pytest.mark.parametrize(
+    "behaviour, problem",
+    [("wrong-side", "exactly two are needed"), ("three-sides", "positions: List should have")],
+)
+def test_positions_other_than_the_pair_in_order_get_the_repair_round(
+    tmp_path: Path, llm: FakeLLM, behaviour: str, problem: str
+) -> None:
+    llm.script(behaviour, "ok")
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert record.status == SummaryStatus.VERIFIED and record.usage.calls == 2
+    assert problem in llm.requests[1]["messages"][-1]["content"]
+    assert [p.country for p in record.summary.positions] == ["IN", "RU"]  # type: ignore[union-attr]
+
+
+def test_the_threads_earlier_story_is_in_the_prompt_and_whats_new_says_since(
+    tmp_path: Path, llm: FakeLLM
+) -> None:
+    """Issue 16: a story continuing a thread is told the thread's last story; what is new
+    begins "Since 10 November: ", a day the grounding check takes from the earlier story."""
+    link = ThreadLink(
+        thread_id="IN-RU-first",
+        previous_story_id="IN-RU-first",
+        previous_headline="Jaishankar to visit Moscow for talks on oil payments",
+        previous_last_seen=datetime(2026, 11, 10, 18, 0, tzinfo=UTC),
+        similarity=0.4,
+    )
+    item = sample_story()
+    item.earlier = EarlierStory(link, "India's foreign minister will visit Moscow.", ("Oil.",))
+    record = summarizer(llm_settings(tmp_path, llm)).summarize(item)
+    user = llm.requests[0]["messages"][1]["content"]
+    assert "Earlier story in this thread (last reported 10 November):" in user
+    assert "Headline: Jaishankar to visit Moscow for talks on oil payments" in user
+    assert "Summary: India's foreign minister will visit Moscow." in user and "- Oil." in user
+    assert '"whats_new" must begin "Since 10 November: "' in user
+    assert record.status == SummaryStatus.VERIFIED, record.grounding_problems
+    assert record.summary is not None and record.summary.whats_new.startswith("Since 10 November: ")
+    assert record.thread == link
+    plain = summarizer(llm_settings(tmp_path, llm)).summarize(sample_story())
+    assert "Earlier story" not in llm.requests[-1]["messages"][1]["content"]
+    assert plain.summary is not None and not plain.summary.whats_new.startswith("Since")
+
+
+ARTICLES = [
+    'India and Russia met in Moscow. "Our cooperation is steady," Jaishankar told Indian '
+    "reporters. Rosatom will build units seven and eight.",
+    'Russian President Vladimir Putin praised what he called India\'s "independent line". '
+    "Oil purchases grew 40 per cent.",
+]
+
+
+def cited_summary(**parts: object) -> LLMSummary:
+    """A summary grounded in ``ARTICLES`` but for ``parts`` (key points, positions, quote)."""
+    sides = [
+        Position(country="IN", voice=Voice.GOVERNMENT, position="India calls the ties steady.",
+                 speaker="Jaishankar, External Affairs Minister",
+                 quote="our cooperation is steady", cites=[1]),
+        Position(country="RU", voice=Voice.GOVERNMENT, position="Putin praised India.",
+                 speaker="Vladimir Putin, President", quote="independent line", cites=[2]),
+    ]  # fmt: skip
+    fields: dict[str, object] = {
+        "key_points": [KeyPoint(text="Rosatom will build two units.", cites=[1])],
+        "positions": sides,
+        "quote": Quote(text="“Our  cooperation is STEADY”", speaker="Jaishankar", country="IN",
+                       cites=[1]),
+    } | parts  # fmt: skip
+    return quote_summary("'independent line'").model_copy(update=fields)
+
+
+def test_every_part_is_checked_against_the_articles_it_cites() -> None:
+    assert check_grounding(cited_summary(), ARTICLES) == []
+    wrong = [KeyPoint(text="Oil purchases grew 40 per cent.", cites=[1])]
+    assert check_grounding(cited_summary(key_points=wrong), ARTICLES) == [
+        "key_points.1 cites article 1 but '40' is only in article 2"
+    ]
+    invented = [KeyPoint(text="Oil purchases grew 45 per cent.", cites=[2])]
+    assert check_grounding(cited_summary(key_points=invented), ARTICLES) == [
+        "key_points.1: number '45' is not in the sources"
+    ]
+    bad = [KeyPoint(text="Oil purchases grew.", cites=[]),
+           KeyPoint(text="Rosatom will build two units.", cites=[3])]  # fmt: skip
+    assert check_grounding(cited_summary(key_points=bad), ARTICLES) == [
+        "key_points.1 cites no article",
+        "key_points.2 cites article 3 but the story has 2 article(s)",
+    ]
+
+
+def test_a_sides_speaker_must_be_in_its_cited_article_and_of_its_country() -> None:
+    base = cited_summary()
+    india, russia = base.positions
+    swapped = [india, russia.model_copy(update={"country": "IN"})]
+    assert check_grounding(cited_summary(positions=swapped), ARTICLES) == [
+        "positions.2 (IN): the cited articles do not tie 'Vladimir Putin, President' to IN"
+    ]
+    elsewhere = [india.model_copy(update={"speaker": "Sergey Lavrov"}), russia]
+    assert check_grounding(cited_summary(positions=elsewhere), ARTICLES) == [
+        "positions.1 (IN): speaker's name 'Sergey' is not in the cited articles",
+        "positions.1 (IN): speaker's name 'Lavrov' is not in the cited articles",
+    ]
+    moved = [india.model_copy(update={"cites": [2]}), russia]
+    assert check_grounding(cited_summary(positions=moved), ARTICLES) == [
+        "positions.1 (IN) quote 'our cooperation is steady' is not verbatim in article 2; it "
+        "is only in article 1",
+        "positions.1 (IN): speaker's name 'Jaishankar' is not in the cited articles",
+    ]
+    invented = Quote(text="we will never give in", speaker="Jaishankar", country="IN", cites=[1])
+    assert check_grounding(cited_summary(quote=invented), ARTICLES) == [
+        "quote 'we will never give in' is not verbatim in article 1"
+    ]
+
+
+def test_positions_must_be_the_pair_in_order_and_silence_says_nothing() -> None:
+    base = cited_summary()
+    india, russia = base.positions
+    assert story_problems(base, "IN-RU", frozenset()) == []
+    for sides in ([russia, india], [india], [india, russia.model_copy(update={"country": "US"})]):
+        problems = story_problems(
+            base.model_copy(update={"positions": sides}), "IN-RU", frozenset()
+        )
+        assert len(problems) == 1 and "exactly two are needed" in problems[0]
+    silent = russia.model_copy(update={"voice": Voice.NONE})
+    problems = story_problems(base.model_copy(update={"positions": [india, silent]}), "IN-RU",
+                              frozenset())  # fmt: skip
+    assert problems == [
+        "positions.2: voice is none but position, speaker, quote, cites filled in (a silent "
+        'side has position "", speaker and quote null, cites [])'
+    ]

@@ -97,7 +97,8 @@ class _Story:
             if n not in cited and verbatim_in(quote, normalise(self.articles[n - 1]))
         ]
         where = f"; it is only in {_listed(others)}" if others else ""
-        return [f"{field} quote {quote[:60]!r} is not verbatim in {_listed(cited)}{where}"]
+        label = "quote" if field == "quote" else f"{field} quote"
+        return [f"{label} {quote[:60]!r} is not verbatim in {_listed(cited)}{where}"]
 
     def speaker_problems(
         self, field: str, speaker: str, country: str | None, quote: str | None, cites: list[int]

@@ -120,12 +120,19 @@ def summary_from_request(body: dict[str, Any]) -> dict[str, Any]:
     title, sentences = articles[0]
     headline = title[:110]
     summary = " ".join(sentences[:1])[:500] or headline
-    points = [
-        {"text": text, "cites": [number]}
-        for number, (_, lines) in enumerate(articles[:3], start=1)
-        for text in (lines[1:2] if number == 1 else lines[:1])
-        if len(text) <= 300
-    ]
+    points: list[dict[str, Any]] = []
+    for number, (_, lines) in enumerate(articles[:3], start=1):
+        said = {" ".join(summary.lower().split())} | {p["text"].lower() for p in points}
+        text = next(
+            (
+                t
+                for t in lines[1 if number == 1 else 0 :]
+                if len(t) <= 300 and t.lower() not in said
+            ),
+            None,
+        )
+        if text:  # a sentence the summary and the points before do not say already
+            points.append({"text": text, "cites": [number]})
     positions = positions_from(articles, (a, b)) if a and b else []
     speaking = next((p for p in positions if p["quote"]), None)
     since = re.search(r'"whats_new" must begin "(Since [^"]*?: )"', user)

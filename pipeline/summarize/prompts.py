@@ -81,7 +81,8 @@ REPAIR = (
 
 REGROUND = (
     "These parts of your reply are not supported by the articles: {problems}. Write the JSON again "
-    "using only names, numbers and quotations that appear in the articles. No HTML or links."
+    "using only names, numbers and quotations that appear in the articles, each key point, "
+    "position and quote citing the articles its facts and words come from. No HTML or links."
 )
 
 

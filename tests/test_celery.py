@@ -287,9 +287,9 @@ def test_ingest_and_digest_on_two_celery_workers(
         where = {ti["task_id"]: (ti["hostname"], ti["queue"]) for ti in instances["task_instances"]}
         assert where["summarize"] == ("worker-llm", "llm"), where
         assert where["plan"][0] == "worker-default" and where["ingest_shard"][0] == "worker-default"
-        # one call per story, made from the llm worker: the sample's 23 bilateral stories and
+        # one call per story, made from the llm worker: the sample's 28 bilateral stories and
         # the 3 candidate stories the model is asked to confirm
-        assert len(llm.requests) == 26
+        assert len(llm.requests) == 31
         assert [rcpts for rcpts, _ in inbox.messages] == [["analyst@example.org"]]
     finally:
         stack.stop()

@@ -115,7 +115,7 @@ def test_feeds_list_after_sample_ingest(tmp_path: Path) -> None:
         json.loads(line) for line in dyad(tmp_path, "feeds", "list", "--json").stdout.splitlines()
     ]
     assert len(rows) == 6 and all(r["last_status"] == "ok" for r in rows)
-    assert sum(r["entries"] for r in rows) == 62
+    assert sum(r["entries"] for r in rows) == 74
 
 
 def test_bad_settings_stop_with_a_clear_message(tmp_path: Path) -> None:

@@ -303,11 +303,11 @@ def test_make_run_script_is_green_and_idempotent(tmp_path: Path) -> None:
         outputs.append(result.stdout)
     for out in outputs:
         assert "dyad_ingest: success; dyad_digest: success" in out
-        assert "61 articles, 6 feeds" in out
+        assert "73 articles, 6 feeds" in out
     digests = tmp_path / "var" / "digests" / "2026-11-25"
     assert len(list(digests.glob("*.eml"))) == 1
     record = json.loads((digests / "digest-2026-11-25.json").read_text())
-    assert len(record["dyads"]) == 23  # the sample's 23 bilateral stories (local summaries)
+    assert len(record["dyads"]) == 23  # the sample's 23 pairs (28 stories, local summaries)
 
 
 def test_backfill_redetects_and_resummarizes_a_range(

@@ -379,7 +379,8 @@ DIGEST = [
     "json,md",
 ]
 SAMPLE_PAIRS = 23  # the sample's bilateral pairs at the final threshold (tests/test_digest.py)
-MODEL_STORIES = 26  # with a model, 3 candidate stories are confirmed too (tests/test_summarize.py)
+SAMPLE_STORIES = 28  # their stories: four pairs have a follow-up, Mexico-US two more stories
+MODEL_STORIES = 31  # with a model, 3 candidate stories are confirmed too (tests/test_summarize.py)
 
 
 def cli(tmp_path: Path, server: FakeLLM, *args: str, **llm: str) -> Any:
@@ -473,7 +474,7 @@ def test_failing_modes_keep_every_pair_with_the_reason_and_fail_the_run(
         records = summaries(tmp_path)
         assert len(records) == MODEL_STORIES and all(r["error_kind"] == kind for r in records)
         shown = [r for r in records if r["summary"]]  # candidate stories wait for a model
-        assert len(shown) == SAMPLE_PAIRS and all(r["status"] == "local" for r in shown)
+        assert len(shown) == SAMPLE_STORIES and all(r["status"] == "local" for r in shown)
         record, markdown = digest(tmp_path, server)
         assert len(record["dyads"]) == SAMPLE_PAIRS
         assert record["ledger"]["llm_failures"].get(kind, 0) >= 1
@@ -502,7 +503,7 @@ def test_retries_are_capped_then_the_story_is_failed_and_still_shown(
         records = summaries(tmp_path)
         assert {r["status"] for r in records} == {"failed"}
         assert all(r["attempts"] == 3 for r in records)
-        assert len([r for r in records if r["summary"]]) == SAMPLE_PAIRS
+        assert len([r for r in records if r["summary"]]) == SAMPLE_STORIES
         record, markdown = digest(tmp_path, server)
         assert len(record["dyads"]) == SAMPLE_PAIRS
         assert record["ledger"]["summaries_failed"] == MODEL_STORIES  # 3 candidates unshown

@@ -126,7 +126,10 @@ def test_digest_groups_pairs_and_validates_against_its_schema(
     # pairs have a follow-up some days later, one (Mexico-US) also a story on another topic
     assert len(digest.dyads) == 23 and sum(len(d.stories) for d in digest.dyads) == 28
     assert sorted(d.dyad for d in digest.dyads if len(d.stories) > 1) == [
-        "AF-PK", "EG-ET", "IN-RU", "MX-US"
+        "AF-PK",
+        "EG-ET",
+        "IN-RU",
+        "MX-US",
     ]
     importance = [d.importance for d in digest.dyads]
     assert importance == sorted(importance, reverse=True)

@@ -38,6 +38,8 @@ from pipeline.digest.signals import (
 )
 
 EMAIL_MAX_BYTES = 84_000  # leaves room under 90 KB for a footer added at delivery
+EMAIL_POINTS = 3  # key points per story in the email; the web version has all (up to 5)
+EMAIL_SIDE_CHARS = 240  # a side's words in the email, cut at a word; whole in the web version
 log = logging.getLogger("dyad.digest")
 _BLANKS = re.compile(r"\n\s+")  # the templates' indentation and empty lines: bytes, no meaning
 _INLINER = css_inline.CSSInliner(
@@ -121,8 +123,9 @@ def render_email(
     ``max_bytes`` as sent (the last level when none does, logged); everything when None. The
     recipient's ``footer``, when given, is inside the budget."""
     html = ""
-    for detail in LEVELS if max_bytes is not None else LEVELS[:1]:
-        html = _render(env, digest, detail, site_url, footer)
+    compact = max_bytes is not None
+    for detail in LEVELS if compact else LEVELS[:1]:
+        html = _render(env, digest, detail, site_url, footer, compact)
         if max_bytes is None or sent_size(html) <= max_bytes:
             return html
     log.warning("%s: the email is %d bytes even at its shortest", digest.id, sent_size(html))
@@ -159,13 +162,20 @@ def _render(
     detail: Detail,
     site_url: str | None,
     footer: MailFooter | None,
+    compact: bool = True,
 ) -> str:
     web = f"{site_url.rstrip('/')}/{digest.id}.html" if site_url else None
     shown = sections(digest, detail)
+    points = EMAIL_POINTS if compact else ALL
+    elsewhere = sum(len(s.key_points) for sec in shown for s in sec.brief) + sum(
+        max(0, len(s.key_points) - points) for sec in shown for s in sec.full
+    )
     page = env.get_template("email.html.j2").render(
         **lead_context(digest, site_url),
         sections=shown,
-        points_elsewhere=sum(len(s.key_points) for sec in shown for s in sec.brief),
+        points_elsewhere=elsewhere,
+        POINTS=points,
+        SIDE_CHARS=EMAIL_SIDE_CHARS if compact else 100_000,
         web=web,
         footer=footer,
     )

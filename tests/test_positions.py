@@ -222,3 +222,36 @@ def test_the_quote_of_the_next_sentence_by_the_same_speaker(speakers: Speakers) 
     russia = summarize("IN-RU", speakers, report).positions[1]
     assert russia.speaker == "Sergey Lavrov" and russia.cites == [1]
     assert russia.quote == "Our Indian partners can count on us, whatever Washington threatens"
+
+
+def test_a_joint_statement_speaks_for_a_side_with_none_of_its_own(speakers: Speakers) -> None:
+    """Words attributed to both governments together fill a side that said nothing alone, with
+    the joint phrase as speaker; never where an article says a side did not comment."""
+    joint = article(
+        1,
+        "Continental Courier",
+        "Kenya and Tanzania end standoff over trucks",
+        "Kenya and Tanzania have agreed to scrap permit rules that left hundreds of lorries "
+        "stuck at the Namanga border post, the two countries' trade ministers said after "
+        "meeting in Arusha on Thursday.",
+        "The neighbours' trade is worth more than one billion dollars a year.",
+    )
+    summary = summarize_locally(
+        story_of("KE-TZ", (joint,)), (joint,), ("Kenya", "Tanzania"), (), speakers=speakers
+    )
+    for position in summary.positions:
+        assert position.voice is Voice.GOVERNMENT
+        assert position.speaker == "The two countries' trade ministers (joint)"
+        assert position.position.startswith("Kenya and Tanzania have agreed to scrap permit")
+        assert position.cites == [1]
+    silent = article(
+        2,
+        "Continental Courier",
+        "Kenya and Tanzania end standoff over trucks",
+        *joint.text.split("\n"),
+        "Tanzania's government did not respond to requests for comment.",
+    )
+    summary = summarize_locally(
+        story_of("KE-TZ", (silent,)), (silent,), ("Kenya", "Tanzania"), (), speakers=speakers
+    )
+    assert all(p.voice is Voice.NONE for p in summary.positions)

@@ -27,11 +27,17 @@ from dataclasses import dataclass
 from pipeline.records import StoryArticle
 from pipeline.summarize.quotes import quotations, representative, substance
 from pipeline.summarize.sentences import split_sentences
-from pipeline.summarize.voices import Attribution, Speakers, attributions
+from pipeline.summarize.voices import SILENT, Attribution, Speakers, attributions
 from pipeline.summary_record import Position, Quote, Voice
 
 MAX_POSITION = 300
 _CLAUSE = re.compile(r",? (?:while|whereas|but|after) |; ")
+_JOINT = re.compile(
+    r"\b(?P<who>officials (?:on|from) both sides|both (?:sides|governments)|the two "
+    r"(?:governments|sides|countries['’] [a-z ]{0,30}?(?:ministers|officials|leaders|presidents))"
+    r"|(?:a|the) joint statement)\b[^.;\"“]{0,40}?\b(?:said|says|called|described|stated)\b",
+    re.I,
+)
 _PRONOUN_SPEECH = re.compile(r"\b(?:he|she|they)\s+(?:\w+\s+)?(?:said|added|told|says)\b", re.I)
 
 
@@ -194,6 +200,29 @@ def story_quote(
     return representative(candidates, terms)
 
 
+def joint_position(country: str, articles: Sequence[StoryArticle]) -> Position | None:
+    """The first sentence that attributes words to both governments together, as ``country``'s
+    government position with that phrase as speaker; None when there is none, or when an
+    article says a side did not comment (its silence is not filled in)."""
+    if any(SILENT.search(a.text) for a in articles):
+        return None
+    for article in articles:
+        for sentence in split_sentences(article.text, article.title):
+            found = _JOINT.search(sentence)
+            if found is None:
+                continue
+            who = found.group("who")
+            return Position(
+                country=country,
+                voice=Voice.GOVERNMENT,
+                position=trim(sentence, MAX_POSITION),
+                speaker=f"{who[:1].upper()}{who[1:]} (joint)",
+                quote=None,
+                cites=cites_of(sentence, articles),
+            )
+    return None
+
+
 def sides_of(
     pair: tuple[str, str], articles: Sequence[StoryArticle], speakers: Speakers
 ) -> tuple[list[Position], Quote | None]:
@@ -204,5 +233,9 @@ def sides_of(
     positions = [
         position_of(first, found, articles, terms[second]),
         position_of(second, found, articles, terms[first]),
+    ]
+    positions = [
+        (joint_position(p.country, articles) or p) if p.voice is Voice.NONE else p
+        for p in positions
     ]
     return positions, story_quote(pair, found, articles, terms)

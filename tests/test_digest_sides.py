@@ -127,7 +127,7 @@ def follow_story() -> StorySummary:
         summary(
             "India and Russia sign the Kudankulam fuel protocol",
             "India and Russia signed a protocol on fuel supply for two new Kudankulam units.",
-            whats_new="The protocol was signed on the second day.",
+            whats_new="Since 24 November: the protocol was signed on the second day.",
             key_points=[
                 KeyPoint(text="Rosatom will deliver the first fuel in 2028.", cites=[1, 2]),
                 KeyPoint(text="Units seven and eight are to start by 2031.", cites=[3]),
@@ -311,7 +311,7 @@ def test_json_and_atom_carry_the_sides_quote_points_and_thread() -> None:
         "outlets": ["Meridian Post"],
     }
     assert story["thread"]["thread_id"] == FIRST
-    assert story["whats_new"] == "The protocol was signed on the second day."
+    assert story["whats_new"] == "Since 24 November: the protocol was signed on the second day."
     feed = feedparser.parse(render_atom([latest, older], "Dyad", SITE))
     assert not feed.bozo
     content = feed.entries[0].content[0].value

@@ -69,11 +69,17 @@ def day_month(value: datetime, zone: str) -> str:
     return f"{local.day} {local.strftime('%b')}"
 
 
+_SINCE = re.compile(r"^\s*since \d{1,2} [A-Za-z]+(?: \d{4})?\s*[:,\-–—]\s*", re.I)
+
+
 def whats_new(story: DigestStory) -> str:
-    """What a continuing story adds, when it says more than its summary already does."""
-    if story.thread is None or not story.whats_new or story.whats_new in story.summary:
+    """What a continuing story adds, without its own "Since 24 November:" (each format puts
+    the date in front), when it says more than its summary already does."""
+    if story.thread is None or not story.whats_new:
         return ""
-    return story.whats_new
+    text = _SINCE.sub("", story.whats_new, count=1)
+    text = text[:1].upper() + text[1:]
+    return "" if not text or text in story.summary else text
 
 
 def thread_href(thread_id: str) -> str:

@@ -255,3 +255,31 @@ def test_a_joint_statement_speaks_for_a_side_with_none_of_its_own(speakers: Spea
         story_of("KE-TZ", (silent,)), (silent,), ("Kenya", "Tanzania"), (), speakers=speakers
     )
     assert all(p.voice is Voice.NONE for p in summary.positions)
+
+
+def test_key_points_do_not_repeat_a_sides_words(speakers: Speakers) -> None:
+    """What a side said is shown once, with its speaker: no key point repeats a side's
+    sentence or its quotation."""
+    briefing = article(
+        3,
+        "Asia Ledger",
+        "India and Russia set up joint group to settle oil payments",
+        "India and Russia agreed on 18 November to settle a larger share of their oil trade in "
+        "rupees and roubles, setting up a joint working group of central bankers.",
+        "Indian refiners import about 1.6 million barrels of Russian crude a day, more than a "
+        "third of the country's oil purchases.",
+        "In Moscow, Russian Foreign Ministry spokeswoman Maria Zakharova welcomed the agreement.",
+        '"Russia and India are building a payment system that nobody can switch off from '
+        'outside," she told her weekly briefing, adding that Russian companies were ready to '
+        "invest surplus rupees in Indian infrastructure.",
+        "The working group will meet every month and report to both finance ministries.",
+        "Banks in both countries have been slow to process payments for fear of American "
+        "secondary sanctions, leaving tankers waiting off Indian ports.",
+    )
+    summary = summarize("IN-RU", speakers, briefing)
+    russia = summary.positions[1]
+    assert russia.quote and russia.quote.startswith("Russia and India are building")
+    shown = [t for p in summary.positions for t in (p.position, p.quote) if t]
+    assert summary.key_points
+    for point in summary.key_points:
+        assert not any(" ".join(t.split()) in " ".join(point.text.split()) for t in shown)

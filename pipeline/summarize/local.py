@@ -144,7 +144,7 @@ def summarize_locally(
     continues an ``earlier`` story, what's new says what is new since (``since.py``); each
     side's position and the quotation are read with ``speakers`` (every country's forms;
     without them only the national agencies are known, so a side is mostly "none"). A key point
-    never repeats a side's position: the side shows that sentence with its speaker."""
+    never repeats a side's position or quote: the side shows them with their speaker."""
     ordered = sorted(articles, key=lambda a: (a.published_at is None, a.published_at, a.article_id))
     lead = ordered[0]
     number = {a.article_id: n for n, a in enumerate(articles, start=1)}  # as in the sources
@@ -158,7 +158,7 @@ def summarize_locally(
     summary, rest = candidates[:used], candidates[used:]
     pair = (story.dyad[:2], story.dyad[3:])
     positions, quote = sides_of(pair, articles, speakers or Speakers(()))
-    said = [_flat(p.position) for p in positions if p.position]
+    said = [_flat(t) for p in positions for t in (p.position, p.quote) if t]
     key_points = [
         KeyPoint(text=c.shown(POINT_WORDS), cites=[number[ordered[c.article].article_id]])
         for c in rest

@@ -43,7 +43,7 @@ run-cli: $(SYNCED) ## the same pipeline without Airflow (dyad run, digest, send)
 airflow: $(SYNCED) ## Airflow standalone with Dyad's DAGs, pool and example connections
 	scripts/airflow_standalone.sh
 
-screenshots: $(SYNCED) ## PNGs of the sample digest email at 360 px and 1200 px (needs chromium)
+screenshots: $(SYNCED) ## PNGs of the sample email at 360 and 1200 px and a thread page (needs chromium)
 	@command -v chromium >/dev/null || { echo "needs Debian's chromium: apt-get install chromium"; exit 1; }
 	$(VENV)/bin/dyad digest $(SAMPLE_DIGEST) --format html
 	mkdir -p var/screenshots
@@ -54,7 +54,13 @@ screenshots: $(SYNCED) ## PNGs of the sample digest email at 360 px and 1200 px 
 	    --screenshot=var/screenshots/digest-$$width.png \
 	    file://$(CURDIR)/var/digests/2026-11-25/digest-2026-11-25.html; \
 	done
-	@echo "Screenshots: var/screenshots/digest-360.png, var/screenshots/digest-1200.png"
+	$(VENV)/bin/dyad digest $(SAMPLE_DIGEST) >/dev/null
+	chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	  --disable-background-networking --disable-component-update --disable-sync \
+	  --user-data-dir=$$(mktemp -d) --hide-scrollbars --window-size=1000,1500 \
+	  --screenshot=var/screenshots/thread-in-ru-1000.png \
+	  file://$$(ls $(CURDIR)/var/site/thread-IN-RU-*.html | head -1)
+	@echo "Screenshots: var/screenshots/digest-360.png, var/screenshots/digest-1200.png, var/screenshots/thread-in-ru-1000.png"
 
 test: $(SYNCED) ## run the whole test suite (unit and end-to-end, real loopback servers)
 	$(VENV)/bin/pytest

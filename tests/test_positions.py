@@ -283,3 +283,24 @@ def test_key_points_do_not_repeat_a_sides_words(speakers: Speakers) -> None:
     assert summary.key_points
     for point in summary.key_points:
         assert not any(" ".join(t.split()) in " ".join(point.text.split()) for t in shown)
+
+
+def test_a_side_said_not_to_comment_is_not_given_a_reported_action(speakers: Speakers) -> None:
+    """Where the sources say a side did not respond, an action reported of it earlier is not
+    its statement: it shows "no statement"; the other side keeps its own."""
+    un = article(
+        1,
+        "World Desk",
+        "Egypt asks UN Security Council to act on Ethiopia's Nile dam",
+        "Egypt asked the United Nations Security Council on 23 November to take up its dispute "
+        "with Ethiopia over the dam, three days after Addis Ababa announced another filling of "
+        "the reservoir.",
+        'Foreign Minister Badr Abdelatty said Egypt "will not accept a fait accompli" on the Nile.',
+        "Ethiopia's foreign ministry did not respond to requests for comment.",
+    )
+    summary = summarize_locally(
+        story_of("EG-ET", (un,)), (un,), ("Egypt", "Ethiopia"), (), speakers=speakers
+    )
+    egypt, ethiopia = summary.positions
+    assert egypt.voice is Voice.GOVERNMENT and egypt.position
+    assert_silent(ethiopia)

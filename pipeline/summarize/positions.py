@@ -200,6 +200,25 @@ def story_quote(
     return representative(candidates, terms)
 
 
+def silent(
+    pair: tuple[str, str], articles: Sequence[StoryArticle], terms: dict[str, tuple[str, ...]]
+) -> set[str]:
+    """The countries of the pair an article says did not comment ("Ethiopia's foreign ministry
+    did not respond to requests for comment"): the sentence names the country before the
+    silence. Such a side keeps only statements with their own quoted words."""
+    quiet: set[str] = set()
+    for article in articles:
+        for sentence in split_sentences(article.text, article.title):
+            stop = SILENT.search(sentence)
+            if stop is None:
+                continue
+            head = sentence[: stop.start()]
+            quiet.update(
+                c for c in pair if any(re.search(rf"\b{re.escape(t)}\b", head) for t in terms[c])
+            )
+    return quiet
+
+
 def joint_position(country: str, articles: Sequence[StoryArticle]) -> Position | None:
     """The first sentence that attributes words to both governments together, as ``country``'s
     government position with that phrase as speaker; None when there is none, or when an
@@ -227,9 +246,14 @@ def sides_of(
     pair: tuple[str, str], articles: Sequence[StoryArticle], speakers: Speakers
 ) -> tuple[list[Position], Quote | None]:
     """Both sides' positions in pair order, and the story's representative quotation."""
-    found = statements(articles, speakers)
     first, second = pair
     terms = {first: speakers.terms(first), second: speakers.terms(second)}
+    quiet = silent(pair, articles, terms)
+    found = [
+        s
+        for s in statements(articles, speakers)
+        if s.attribution.country not in quiet or quote_of(s)
+    ]
     positions = [
         position_of(first, found, articles, terms[second]),
         position_of(second, found, articles, terms[first]),

@@ -90,7 +90,10 @@ def positions_from(articles: list[tuple[str, list[str]]], pair: tuple[str, str])
     """Each country's position: the first sentence of any article that quotes someone the
     sentence ties to that country (the gazetteer's reading, as a model would read it), or
     voice "none" when no article quotes that side."""
+    from pipeline.jobs.speakers import GazetteerReader
     from pipeline.summarize.speakers import name_words, speaker_country
+
+    reader = GazetteerReader()
 
     found: dict[str, dict[str, Any]] = {}
     for number, (_, sentences) in enumerate(articles, start=1):
@@ -100,7 +103,7 @@ def positions_from(articles: list[tuple[str, list[str]]], pair: tuple[str, str])
                 continue
             speaker, quote = said
             names = name_words(speaker.split(",", 1)[0])
-            country = speaker_country(sentence, names[-1], None) if names else None
+            country = speaker_country(sentence, names[-1], None, reader) if names else None
             if country in pair and country not in found:
                 found[country] = {"country": country, "voice": "government",
                                   "position": sentence, "speaker": speaker, "quote": quote,

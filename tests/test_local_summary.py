@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from pipeline.jobs.speakers import GazetteerReader
 from pipeline.records import StoryArticle
 from pipeline.summarize.dates import absolute_dates
 from pipeline.summarize.grounding import check_grounding
@@ -26,6 +27,8 @@ TERMS = {
     "KE-TZ": ("Kenya", "Kenyan", "Nairobi", "Tanzania", "Tanzanian", "Dodoma"),
     "CO-VE": ("Colombia", "Colombian", "Bogotá", "Venezuela", "Venezuelan", "Caracas"),
 }
+
+READER = GazetteerReader()  # the gazetteer's reading, as pipeline.jobs hands it over
 
 
 def article(n: int, published: str, outlet: str, title: str, *paragraphs: str) -> StoryArticle:
@@ -246,10 +249,10 @@ def test_dates_from_the_publication_date_are_grounded_invented_ones_are_not() ->
     summary = summarize("IN-JP", lead)
     assert "on Monday (23 November)" in summary.summary
     sources = f"{lead.title}\n{lead.text}"
-    assert check_grounding(summary, sources, [lead.published_at]) == []
+    assert check_grounding(summary, sources, [lead.published_at], READER) == []
     invented = summary.model_copy(
         update={"summary": summary.summary + " Talks began on 3 November."}
     )
-    assert check_grounding(invented, sources, [lead.published_at]) == [
+    assert check_grounding(invented, sources, [lead.published_at], READER) == [
         "number '3' is not in the sources"
     ]

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from pipeline import jobs
 from pipeline.config import SAMPLE_DIR, Settings
 from pipeline.errors import LLMRateLimited
+from pipeline.jobs.speakers import GazetteerReader
 from pipeline.records import StoryArticle
 from pipeline.store.db import open_engine
 from pipeline.summarize import StoryInput, StorySummarizer, SummaryStatus
@@ -34,6 +35,8 @@ from tests.conftest import copy_store, make_settings, story_of
 from tests.llm_server import FakeLLM
 
 pytestmark = pytest.mark.slow
+
+READER = GazetteerReader()  # the gazetteer's reading, as pipeline.jobs hands it over
 
 
 @pytest.fixture
@@ -84,6 +87,7 @@ def sample_story(which: tuple[str, str, tuple[str, str]] = IN_RU) -> StoryInput:
         terms=("India", "Indian", "Russia", "Russian", "Moscow", "New Delhi")
         if dyad == "IN-RU"
         else (*names, "Argentine", "Brazilian", "Brasília", "Buenos Aires"),
+        reader=READER,
     )
 
 
@@ -283,6 +287,7 @@ def test_failing_endpoint_opens_the_circuit_and_local_fills_in(
             records[-1].summary,  # type: ignore[arg-type]
             [f"{a.title}\n{a.text}" for a in sample_story().articles],
             [a.published_at for a in sample_story().articles],  # they date "on Monday"
+            READER,
         )
         == []
     )
@@ -594,18 +599,18 @@ def cited_summary(**parts: object) -> LLMSummary:
 
 
 def test_every_part_is_checked_against_the_articles_it_cites() -> None:
-    assert check_grounding(cited_summary(), ARTICLES) == []
+    assert check_grounding(cited_summary(), ARTICLES, reader=READER) == []
     wrong = [KeyPoint(text="Oil purchases grew 40 per cent.", cites=[1])]
-    assert check_grounding(cited_summary(key_points=wrong), ARTICLES) == [
+    assert check_grounding(cited_summary(key_points=wrong), ARTICLES, reader=READER) == [
         "key_points.1 cites article 1 but '40' is only in article 2"
     ]
     invented = [KeyPoint(text="Oil purchases grew 45 per cent.", cites=[2])]
-    assert check_grounding(cited_summary(key_points=invented), ARTICLES) == [
+    assert check_grounding(cited_summary(key_points=invented), ARTICLES, reader=READER) == [
         "key_points.1: number '45' is not in the sources"
     ]
     bad = [KeyPoint(text="Oil purchases grew.", cites=[]),
            KeyPoint(text="Rosatom will build two units.", cites=[3])]  # fmt: skip
-    assert check_grounding(cited_summary(key_points=bad), ARTICLES) == [
+    assert check_grounding(cited_summary(key_points=bad), ARTICLES, reader=READER) == [
         "key_points.1 cites no article",
         "key_points.2 cites article 3 but the story has 2 article(s)",
     ]
@@ -615,22 +620,22 @@ def test_a_sides_speaker_must_be_in_its_cited_article_and_of_its_country() -> No
     base = cited_summary()
     india, russia = base.positions
     swapped = [india, russia.model_copy(update={"country": "IN"})]
-    assert check_grounding(cited_summary(positions=swapped), ARTICLES) == [
+    assert check_grounding(cited_summary(positions=swapped), ARTICLES, reader=READER) == [
         "positions.2 (IN): the cited articles do not tie 'Vladimir Putin, President' to IN"
     ]
     elsewhere = [india.model_copy(update={"speaker": "Sergey Lavrov"}), russia]
-    assert check_grounding(cited_summary(positions=elsewhere), ARTICLES) == [
+    assert check_grounding(cited_summary(positions=elsewhere), ARTICLES, reader=READER) == [
         "positions.1 (IN): speaker's name 'Sergey' is not in the cited articles",
         "positions.1 (IN): speaker's name 'Lavrov' is not in the cited articles",
     ]
     moved = [india.model_copy(update={"cites": [2]}), russia]
-    assert check_grounding(cited_summary(positions=moved), ARTICLES) == [
+    assert check_grounding(cited_summary(positions=moved), ARTICLES, reader=READER) == [
         "positions.1 (IN) quote 'our cooperation is steady' is not verbatim in article 2; it "
         "is only in article 1",
         "positions.1 (IN): speaker's name 'Jaishankar' is not in the cited articles",
     ]
     invented = Quote(text="we will never give in", speaker="Jaishankar", country="IN", cites=[1])
-    assert check_grounding(cited_summary(quote=invented), ARTICLES) == [
+    assert check_grounding(cited_summary(quote=invented), ARTICLES, reader=READER) == [
         "quote 'we will never give in' is not verbatim in article 1"
     ]
 

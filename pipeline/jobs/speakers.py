@@ -1,10 +1,17 @@
 """The gazetteer's forms as the summariser reads speakers: every country's names, adjectives,
 capitals and metonyms, and its office-holders with their tenures (``summarize.voices``). The
-summarise stage does not import the detect stage, so the jobs layer hands them over."""
+summarise stage does not import the detect stage, so the jobs layer hands them over; and the
+gazetteer's reading of a sentence's country mentions, for the grounding check's speaker rule
+(``GazetteerReader``, a ``summarize.speakers.CountryReader``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
 from pipeline.detect import Gazetteer
+from pipeline.detect.gazetteer import tokenize
+from pipeline.detect.mentions import Mention, find_mentions
 from pipeline.summarize.voices import Speakers, StateForm
 
 _STATE_KINDS = frozenset({"name", "adjective", "capital", "metonym", "leader"})
@@ -33,3 +40,18 @@ def speakers_of(gazetteer: Gazetteer) -> Speakers:
             if s.country
         ]
     return Speakers(forms)
+
+
+class GazetteerReader:
+    """Country mentions of a sentence as detection reads them (``gazetteer``: the loaded one)."""
+
+    def __init__(self, gazetteer: Gazetteer | None = None) -> None:
+        self.gazetteer = gazetteer
+
+    def tokens(self, text: str) -> list[str]:
+        """The sentence's tokens, as the mentions index them."""
+        return tokenize(text)
+
+    def mentions(self, sentence: str, published: datetime | None) -> Sequence[Mention]:
+        """Every country mention of ``sentence``."""
+        return find_mentions("", sentence, published, self.gazetteer)[0]

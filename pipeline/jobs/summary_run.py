@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.detect import Gazetteer, pair_terms
 from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError
 from pipeline.jobs.runs import record_failure_safely
-from pipeline.jobs.speakers import speakers_of
+from pipeline.jobs.speakers import GazetteerReader, speakers_of
 from pipeline.jobs.threads import earlier_story
 from pipeline.records import Story
 from pipeline.store.stories import (
@@ -185,6 +185,7 @@ class SummaryRun:
         self.gazetteer = gazetteer
         self.known_codes = frozenset(gazetteer.names)
         self.speakers = speakers_of(gazetteer)
+        self.reader = GazetteerReader(gazetteer)
         self.now = now
         self.run_id = run_id
         self.force = force
@@ -300,6 +301,7 @@ class SummaryRun:
             known_codes=self.known_codes,
             earlier=earlier,
             speakers=self.speakers,
+            reader=self.reader,
         )
 
     def _store(self, story: Story, summary: StorySummary, key: str) -> None:

@@ -25,7 +25,7 @@ from pipeline.summarize.grounding import (
     verbatim_in,
 )
 from pipeline.summarize.schema import LLMSummary, Voice
-from pipeline.summarize.speakers import speaker_problems
+from pipeline.summarize.speakers import CountryReader, speaker_problems
 
 
 def _listed(numbers: Sequence[int]) -> str:
@@ -38,8 +38,14 @@ def _listed(numbers: Sequence[int]) -> str:
 class _Story:
     """The story's articles as the cited checks read them."""
 
-    def __init__(self, articles: Sequence[str], published: Sequence[datetime | None]) -> None:
+    def __init__(
+        self,
+        articles: Sequence[str],
+        published: Sequence[datetime | None],
+        reader: CountryReader | None = None,
+    ) -> None:
         self.articles = list(articles)
+        self.reader = reader
         count = len(self.articles)
         self.published = (list(published) + [None] * count)[:count]
         self.each = [
@@ -108,15 +114,19 @@ class _Story:
         if not cited:
             return []
         articles = [(self.articles[n - 1], self.published[n - 1]) for n in cited]
-        return speaker_problems(field, speaker, country, quote, articles)
+        return speaker_problems(field, speaker, country, quote, articles, self.reader)
 
 
 def cited_problems(
-    summary: LLMSummary, articles: Sequence[str], published: Sequence[datetime | None] = ()
+    summary: LLMSummary,
+    articles: Sequence[str],
+    published: Sequence[datetime | None] = (),
+    reader: CountryReader | None = None,
 ) -> list[str]:
     """Problems of the key points, positions and quote of ``summary`` against the articles
-    they cite (``articles``: the story's texts in source order, ``published``: their dates)."""
-    story = _Story(articles, published)
+    they cite (``articles``: the story's texts in source order, ``published``: their dates;
+    ``reader``: the gazetteer's reading that ties speakers to countries)."""
+    story = _Story(articles, published, reader)
     problems: list[str] = []
     for number, point in enumerate(summary.key_points, start=1):
         field = f"key_points.{number}"

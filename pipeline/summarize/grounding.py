@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from pipeline.summarize.schema import LLMSummary
+from pipeline.summarize.speakers import CountryReader
 
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MONTHS = (
@@ -117,12 +118,14 @@ def check_grounding(
     summary: LLMSummary,
     sources: str | Sequence[str],
     published: Sequence[datetime | None] = (),
+    reader: CountryReader | None = None,
 ) -> list[str]:
     """Problems that keep ``summary`` from being verified against ``sources`` (empty =
     grounded): the articles' texts in source order (one string: the story as one article);
     ``published``: their publication dates, which ground the days of dates near them. Headline,
     summary and the other prose are checked against the whole story; key points, positions and
-    the quote against the articles they cite (``citations.cited_problems``)."""
+    the quote against the articles they cite (``citations.cited_problems``; with ``reader``,
+    the gazetteer's reading, each speaker's country too)."""
     from pipeline.summarize.citations import cited_problems  # it reads text with this module
 
     articles = [sources] if isinstance(sources, str) else list(sources)
@@ -130,7 +133,7 @@ def check_grounding(
     found = [
         problem for field, text in _fields(summary) for problem in text_problems(field, text, whole)
     ]
-    found += cited_problems(summary, articles, published)
+    found += cited_problems(summary, articles, published, reader)
     return list(dict.fromkeys(found))  # each problem once, in the order found
 
 

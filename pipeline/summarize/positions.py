@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pipeline.records import StoryArticle
 from pipeline.summarize.quotes import quotations, representative, substance
 from pipeline.summarize.sentences import split_sentences
+from pipeline.summarize.speakers import JOINT
 from pipeline.summarize.voices import SILENT, Attribution, Speakers, attributions
 from pipeline.summary_record import Position, Quote, Voice
 
@@ -235,7 +236,7 @@ def joint_position(country: str, articles: Sequence[StoryArticle]) -> Position |
                 country=country,
                 voice=Voice.GOVERNMENT,
                 position=trim(sentence, MAX_POSITION),
-                speaker=f"{who[:1].upper()}{who[1:]} (joint)",
+                speaker=f"{who[:1].upper()}{who[1:]}{JOINT}",
                 quote=None,
                 cites=cites_of(sentence, articles),
             )

@@ -61,6 +61,7 @@ from pipeline.summarize.schema import (
     ThreadLink,
     Usage,
 )
+from pipeline.summarize.speakers import CountryReader
 from pipeline.summarize.tokens import count_tokens, trim_to_budget
 from pipeline.summarize.validation import describe_invalid, plain_summary, validated_summary
 from pipeline.summarize.voices import Speakers
@@ -86,6 +87,7 @@ class StoryInput:
     known_codes: frozenset[str] = frozenset()  # ISO codes the gazetteer knows (empty: unchecked)
     earlier: EarlierStory | None = None  # the thread's last story before this one, if any
     speakers: Speakers | None = None  # every country's forms, to read who said what
+    reader: CountryReader | None = None  # the gazetteer's reading: a speaker's country
 
 
 @dataclass
@@ -365,7 +367,7 @@ class StorySummarizer:
         # the earlier story's day grounds "Since 24 November"; a whats_new without it is kept
         published = [a.published_at for a in item.articles]
         published += [item.earlier.link.previous_last_seen] if item.earlier else []
-        problems = check_grounding(summary, sources, published)
+        problems = check_grounding(summary, sources, published, item.reader)
         if problems:
             retry = [
                 *messages,
@@ -374,7 +376,7 @@ class StorySummarizer:
             ]
             completion = self._call(retry)
             summary = self._parse(retry, completion, item)
-            problems = check_grounding(summary, sources, published)
+            problems = check_grounding(summary, sources, published, item.reader)
         status = SummaryStatus.UNVERIFIED if problems else SummaryStatus.VERIFIED
         return StorySummary(
             status=status,

@@ -9,12 +9,14 @@ The speaker's *country* must be the one the cited text ties them to. The anchor 
 word of the speaker's first part (before a comma: usually the surname), or, for a speaker with no
 name word, the quotation. In every sentence of a cited article that holds the anchor, the
 gazetteer's country mentions (names, adjectives, capitals, metonyms and office holders, read as
-``pipeline.detect.mentions`` reads them) give the speaker's country:
+``pipeline.detect.mentions`` reads them; the jobs layer hands them over as a ``CountryReader``,
+since the summarise stage does not import the detect stage) give the speaker's country:
   1. a mention that covers the anchor itself (an office holder such as "Lavrov", or an adjective
      used as the speaker, as in "Indian officials said");
   2. else the nearest mention before the anchor ("Russian Foreign Minister Sergey Lavrov");
   3. else the nearest mention after it ('... Jaishankar told Indian reporters').
-The country is tied when one of those sentences gives it.
+The country is tied when one of those sentences gives it. Without a reader (a caller with no
+gazetteer) the name words are still checked, the country is not.
 """
 
 from __future__ import annotations
@@ -22,10 +24,35 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
-from pipeline.detect.gazetteer import tokenize
-from pipeline.detect.mentions import find_mentions
 from pipeline.summarize.sentences import split_sentences
+
+
+class CountryMention(Protocol):
+    """A country mention in a sentence: its token span and country."""
+
+    @property
+    def index(self) -> int: ...
+
+    @property
+    def end_index(self) -> int: ...
+
+    @property
+    def country(self) -> str | None: ...
+
+
+class CountryReader(Protocol):
+    """Reads a sentence as the gazetteer does (``pipeline.jobs.speakers.GazetteerReader``)."""
+
+    def tokens(self, text: str) -> list[str]:
+        """The sentence's tokens, as the mentions index them."""
+        ...
+
+    def mentions(self, sentence: str, published: datetime | None) -> Sequence[CountryMention]:
+        """Every country mention of ``sentence``."""
+        ...
+
 
 ROLE_WORDS = frozenset(
     """
@@ -60,11 +87,13 @@ def _norm(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).lower()
 
 
-def speaker_country(sentence: str, anchor: str, published: datetime | None) -> str | None:
+def speaker_country(
+    sentence: str, anchor: str, published: datetime | None, reader: CountryReader
+) -> str | None:
     """The country ``sentence`` ties the words at ``anchor`` to, by the module's three rules
     (None when the sentence names no country)."""
-    tokens = tokenize(sentence)
-    wanted = tokenize(anchor)
+    tokens = reader.tokens(sentence)
+    wanted = reader.tokens(anchor)
     at = next(
         (
             i
@@ -75,12 +104,15 @@ def speaker_country(sentence: str, anchor: str, published: datetime | None) -> s
     )
     if at is None or not wanted:
         return None
-    mentions, _ = find_mentions("", sentence, published)
+    mentions = reader.mentions(sentence, published)
     covering = [m for m in mentions if m.index <= at < m.end_index]
     before = sorted((m for m in mentions if m.end_index <= at), key=lambda m: -m.end_index)
     after = sorted((m for m in mentions if m.index > at), key=lambda m: m.index)
     chosen = covering or before or after
     return chosen[0].country if chosen else None
+
+
+JOINT = " (joint)"  # marks a speaker phrase for both governments together ("the two ministers")
 
 
 def speaker_problems(
@@ -89,17 +121,24 @@ def speaker_problems(
     country: str | None,
     quote: str | None,
     cited: Sequence[tuple[str, datetime | None]],
+    reader: CountryReader | None = None,
 ) -> list[str]:
     """Problems with a speaker ``field`` names, against the ``cited`` articles (text and
     publication date): name words missing from them, or a ``country`` the text does not tie
-    the speaker to."""
+    the speaker to. A joint speaker ("The two countries' trade ministers (joint)") speaks for
+    both sides: its phrase must be in a cited article."""
     texts = [_norm(text) for text, _ in cited]
+    if speaker.endswith(JOINT):  # words of both governments together speak for either side
+        phrase = _norm(speaker.removesuffix(JOINT))
+        if any(phrase in text for text in texts):
+            return []
+        return [f"{field}: the joint speaker {speaker!r} is not in the cited articles"]
     problems = [
         f"{field}: speaker's name {word!r} is not in the cited articles"
         for word in name_words(speaker)
         if not any(_norm(word) in text for text in texts)
     ]
-    if problems or country is None:
+    if problems or country is None or reader is None:
         return problems
     anchor = _anchor(speaker) or " ".join((quote or "").split()[:4])
     if not anchor:
@@ -107,7 +146,7 @@ def speaker_problems(
     for text, published in cited:
         for sentence in split_sentences(text):
             if _norm(anchor) in _norm(sentence) and (
-                speaker_country(sentence, anchor, published) == country
+                speaker_country(sentence, anchor, published, reader) == country
             ):
                 return []
     return [f"{field}: the cited articles do not tie {speaker!r} to {country}"]

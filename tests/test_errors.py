@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from pipeline import errors
-from pipeline.extract import _worker_extract
+from pipeline.extract.page import worker_extract as _worker_extract
 
 
 def every_error_class() -> list[type[errors.DyadError]]:

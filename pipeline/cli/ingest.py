@@ -57,10 +57,17 @@ def _ingest_with_progress(settings: Settings, feeds: Path | None) -> jobs.Ingest
         *columns, console=console, transient=True, disable=not console.is_terminal
     ) as bar:
         tasks: dict[str, Any] = {}
+        totals: dict[str, int] = {}
 
-        def progress(stage: str, total: int) -> None:
+        def progress(stage: str, count: int) -> None:
+            # the first call opens the stage with ``count`` items, later ones add ``count``
+            # more (pages are queued as feeds arrive) or, with 0, mark one item done
             if stage not in tasks:
-                tasks[stage] = bar.add_task(stage, total=total)
+                totals[stage] = count
+                tasks[stage] = bar.add_task(stage, total=count)
+            elif count:
+                totals[stage] = totals.get(stage, 0) + count
+                bar.update(tasks[stage], total=totals[stage])
             else:
                 bar.advance(tasks[stage])
 

@@ -15,7 +15,7 @@ from pipeline.errors import StoreError
 from pipeline.jobs.runs import record_failure_safely
 from pipeline.records import DetectionCounts
 from pipeline.store import open_store
-from pipeline.store.articles import articles_to_detect, mark_for_redetection, save_detection
+from pipeline.store.detection import articles_to_detect, mark_for_redetection, save_detection
 
 log = logging.getLogger("dyad.jobs")
 

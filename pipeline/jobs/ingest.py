@@ -4,8 +4,10 @@ Ingest is three steps so Airflow can map the middle one over shards:
 
 1. ``plan_ingest``: load the feed list, upsert it into the store, cut enabled feeds into shards.
 2. ``ingest_shard``: poll each feed of the shard (conditional GET, parse, store entries, then
-   save validators), fetch and extract the pages of the shard's new articles, then run
-   bilateral-relations detection on articles whose text (or the gazetteer) changed. Every
+   save validators) and, as each feed is done, fetch and extract the pages of its new articles
+   while the other feeds are polled (``pipeline.jobs.pages``); bilateral-relations detection
+   runs on each page in the extraction worker that extracted it, then on the remaining
+   articles whose text (or the gazetteer) changed (feed text kept when a page failed). Every
    failure is caught per item, stored as a failure row and reported; the shard always finishes.
 3. ``finish_ingest``: merge shard reports and close the run row.
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,10 @@ from pipeline.extract import ExtractorPool
 from pipeline.feeds import load_feed_list
 from pipeline.http import HttpClient, build_client
 from pipeline.jobs.detection import detect_articles
+from pipeline.jobs.page_work import DetectInput
+from pipeline.jobs.pages import page_detection_counts, poll_and_extract
 from pipeline.jobs.runs import utc_now
-from pipeline.jobs.shard import Progress, ShardContext, extract_pending, no_progress, poll_one
+from pipeline.jobs.shard import Progress, ShardContext, no_progress
 from pipeline.records import (
     DetectionCounts,
     FeedShard,
@@ -40,8 +43,17 @@ from pipeline.store.feeds import load_feeds, sync_feeds
 from pipeline.store.hosts import StoreSchedule
 from pipeline.store.runs import finish_run, start_run
 
-WORKER_PRELOAD = ("pipeline.feeds.parse",)
-"""What the extraction workers import besides ``pipeline.extract``: they also parse feeds."""
+WORKER_PRELOAD = ("pipeline.feeds.parse", "pipeline.detect", "pipeline.jobs.page_work")
+"""What the extraction workers import besides ``pipeline.extract.page``: they also parse feeds
+and run detection on the pages they extract."""
+
+
+def _page_detect(settings: Settings, detect: bool) -> DetectInput | None:
+    """The thresholds detection with the pages uses; None when the shard does not detect."""
+    if not detect:
+        return None
+    low, high = settings.detect.candidate_threshold, settings.detect.final_threshold
+    return DetectInput("", None, low, high)
 
 
 def plan_ingest(settings: Settings, feeds_file: Path | None = None) -> list[FeedShard]:
@@ -67,8 +79,9 @@ def ingest_shard(
     progress: Progress = no_progress,
     detect: bool = True,
 ) -> ShardReport:
-    """Poll the shard's feeds, store their entries, then extract their new articles' pages
-    (and, unless ``detect`` is off because a separate step does it, run detection on them).
+    """Poll the shard's feeds, store their entries and extract their new articles' pages as
+    each feed is done (and, unless ``detect`` is off because a separate step does it, run
+    detection on them: with the pages in the extraction workers, then on the rest).
 
     Never raises for a single feed or article: those failures are stored and reported.
     Raises ``StoreError`` / ``SchemaMismatch`` only when the store itself cannot be opened.
@@ -77,30 +90,29 @@ def ingest_shard(
     shard = FeedShard.model_validate(shard)
     own_client = client is None
     http = client or build_client(settings)
-    stage_seconds: dict[str, float] = {}
     try:
         with (
             open_store(settings) as engine,
             ExtractorPool(settings.extract, preload=WORKER_PRELOAD) as pool,
         ):
             http.gate.shared = StoreSchedule(engine)  # polite across processes too
-            ctx = ShardContext(settings, engine, http, pool, run_id, clock, progress)
-            started = time.monotonic()
+            ctx = ShardContext(
+                settings,
+                engine,
+                http,
+                pool,
+                run_id,
+                clock,
+                progress,
+                detect=_page_detect(settings, detect),
+            )
             feeds = load_feeds(engine, shard.feed_urls)
-            progress("feeds", len(feeds))
-            workers = max(1, min(settings.feeds.poll_workers, len(feeds)))
-            with ThreadPoolExecutor(workers, thread_name_prefix="dyad-feed") as executor:
-                feed_reports = list(executor.map(lambda f: poll_one(ctx, f), feeds))
-            stage_seconds["feeds"] = round(time.monotonic() - started, 3)
-
-            started = time.monotonic()
-            counts = extract_pending(ctx, [f.id for f in feeds])
-            stage_seconds["articles"] = round(time.monotonic() - started, 3)
-
+            feed_reports, counts, stage_seconds = poll_and_extract(ctx, feeds)
             detection = DetectionCounts()
             if detect:
                 started = time.monotonic()
-                detection = detect_articles(engine, [f.id for f in feeds], settings=settings)
+                after = detect_articles(engine, [f.id for f in feeds], settings=settings)
+                detection = page_detection_counts(ctx, after)
                 stage_seconds["detect"] = round(time.monotonic() - started, 3)
     finally:
         http.gate.shared = None

@@ -1,15 +1,13 @@
-"""One ingest shard's work: poll each feed and store its entries, then fetch and extract the
-pages of its new articles. Every failure is caught per item, stored as a failure row and
-reported; nothing here raises for one feed or one article."""
+"""One ingest shard's feed work: poll each feed and store its entries (the pages of its new
+articles: ``pipeline.jobs.pages``). Every failure is caught per item, stored as a failure row
+and reported; nothing here raises for one feed or one article."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,23 +20,16 @@ from pipeline.errors import DyadError, HostDeferred, StoreError
 from pipeline.extract import ExtractorPool
 from pipeline.feeds import poll_feed
 from pipeline.http import HttpClient
+from pipeline.jobs.page_work import DetectInput
 from pipeline.records import (
-    ArticleCounts,
     ArticleFailure,
-    ArticleStatus,
+    DyadDetection,
     FeedPoll,
     FeedReport,
     FeedStatus,
     ParsedFeed,
 )
-from pipeline.store.articles import (
-    PendingArticle,
-    claim_article,
-    pending_articles,
-    save_article_failure,
-    save_extraction,
-    store_entries,
-)
+from pipeline.store.articles import store_entries
 from pipeline.store.feeds import (
     StoredFeed,
     duplicate_of,
@@ -52,8 +43,10 @@ from pipeline.store.runs import record_failure
 log = logging.getLogger("dyad.jobs")
 
 Progress = Callable[[str, int], None]
-"""Called with ("feeds" | "articles", total) once a stage's size is known, then (stage, 0) per
-item done. The CLI draws a progress bar from it; Airflow passes nothing."""
+"""Called with (stage, n) for "feeds" and "articles": the first call of a stage opens it with
+``n`` items (the feeds: all of them; the articles: 0, as pages are queued while feeds arrive),
+a later call with ``n`` > 0 adds ``n`` items to it, and (stage, 0) marks one item done. The CLI
+draws a progress bar from it; Airflow passes nothing."""
 
 
 def no_progress(_stage: str, _total: int) -> None:
@@ -64,7 +57,8 @@ def no_progress(_stage: str, _total: int) -> None:
 @dataclass
 class ShardContext:
     """What one shard's feed and article work shares: the store, one HTTP client (one
-    politeness gate), one extractor pool (which also parses the feeds), the run and its clock."""
+    politeness gate), one extractor pool (which also parses the feeds and runs detection on the
+    pages), the run and its clock."""
 
     settings: Settings
     engine: Engine
@@ -73,7 +67,11 @@ class ShardContext:
     run_id: str
     clock: Callable[[], datetime]
     progress: Progress
+    detect: DetectInput | None = None
+    """Thresholds for detection in the extraction workers; None: no detection with the pages."""
     failures: list[ArticleFailure] = field(default_factory=list)
+    detected: list[DyadDetection] = field(default_factory=list)
+    """Detections made with the pages and stored (``pipeline.jobs.pages``)."""
 
     def fail(self, stage: str, error: DyadError, item: str | None = None) -> None:
         """Store a failure row; a store that cannot even take that is logged, never raised."""
@@ -209,69 +207,3 @@ def _store_feed(
         entries_skipped=parsed.skipped,
         warnings=tuple(warnings),
     )
-
-
-def extract_pending(ctx: ShardContext, feed_ids: Sequence[int]) -> ArticleCounts:
-    s = ctx.settings
-    pending = pending_articles(ctx.engine, feed_ids, ctx.clock(), s.extract.max_attempts)
-    ctx.progress("articles", len(pending))
-    if not pending:
-        return ArticleCounts()
-    workers = max(1, min(s.extract.fetch_workers, len(pending)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="dyad-page") as executor:
-        outcomes = list(executor.map(lambda a: _process_article(ctx, a), pending))
-    return ArticleCounts(
-        extracted=outcomes.count(ArticleStatus.EXTRACTED),
-        fallback=outcomes.count(ArticleStatus.FALLBACK),
-        failed=outcomes.count(ArticleStatus.FAILED),
-        deferred=outcomes.count(ArticleStatus.PENDING),
-    )
-
-
-ARTICLE_LEASE = timedelta(minutes=15)
-"""How long a claimed article is left to this run (fetch + extraction take far less)."""
-
-
-def _process_article(ctx: ShardContext, article: PendingArticle) -> str:
-    s = ctx.settings
-    try:
-        if not claim_article(ctx.engine, article.id, ctx.clock(), ARTICLE_LEASE):
-            return ArticleStatus.PENDING  # another ingest has it now
-        try:
-            result = ctx.client.fetch(article.url, purpose="page")
-            page = ctx.pool.extract(
-                result.body, result.headers.get("content-type"), result.final_url
-            )
-        except DyadError as error:
-            now = ctx.clock()
-            final = not error.retryable or article.attempts + 1 >= s.extract.max_attempts
-            retry_at = error.not_before if isinstance(error, HostDeferred) else None
-            status = save_article_failure(
-                ctx.engine, article.id, error, now, final=final, retry_at=retry_at
-            )
-            ctx.fail("article", error, article.url)
-            ctx.failures.append(
-                ArticleFailure(
-                    url=article.url,
-                    kind=error.kind,
-                    message=error.message,
-                    fallback=status != ArticleStatus.FAILED,
-                )
-            )
-            return status
-        digest = hashlib.sha256(page.text.encode("utf-8")).hexdigest()[:32]
-        save_extraction(ctx.engine, article.id, page, digest, ctx.clock())
-        return ArticleStatus.EXTRACTED
-    except SQLAlchemyError as exc:
-        stored = StoreError(
-            f"article not stored: {type(exc).__name__}: {str(exc)[:300]}", item=article.url
-        )
-        ctx.fail("store", stored)
-        ctx.failures.append(
-            ArticleFailure(
-                url=article.url, kind=stored.kind, message=stored.message, fallback=False
-            )
-        )
-        return ArticleStatus.FAILED
-    finally:
-        ctx.progress("articles", 0)

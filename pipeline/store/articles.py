@@ -1,4 +1,4 @@
-"""Entries, articles, their extraction and their detection.
+"""Entries, articles and their extraction (their detection: ``pipeline.store.detection``).
 
 Rules every function keeps: ingest never deletes; each entry and each article is written in its
 own transaction, so one bad item never rolls back the others; writes are keyed by canonical URL
@@ -20,8 +20,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from pipeline.errors import DyadError
 from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEntry
 from pipeline.store.db import upsert_insert
+from pipeline.store.detection import detection_values
 from pipeline.store.retention import article_tombstone, entry_tombstone, is_tombstoned
-from pipeline.store.tables import ArticleRow, EntryRow, FeedRow
+from pipeline.store.tables import ArticleRow, EntryRow
 from pipeline.urls import equivalent_urls
 
 
@@ -210,6 +211,8 @@ class PendingArticle:
     id: int
     url: str
     attempts: int
+    title: str = ""
+    published_at: datetime | None = None
 
 
 def pending_articles(
@@ -217,7 +220,13 @@ def pending_articles(
 ) -> list[PendingArticle]:
     """Articles of these feeds whose page still has to be fetched and whose retry time came."""
     stmt = (
-        select(ArticleRow.id, ArticleRow.url, ArticleRow.attempts)
+        select(
+            ArticleRow.id,
+            ArticleRow.url,
+            ArticleRow.attempts,
+            ArticleRow.title,
+            ArticleRow.published_at,
+        )
         .where(
             ArticleRow.status == ArticleStatus.PENDING,
             ArticleRow.url.is_not(None),
@@ -230,7 +239,10 @@ def pending_articles(
         .order_by(ArticleRow.id)
     )
     with engine.connect() as conn:
-        return [PendingArticle(r.id, r.url, r.attempts) for r in conn.execute(stmt)]
+        return [
+            PendingArticle(r.id, r.url, r.attempts, r.title or "", r.published_at)
+            for r in conn.execute(stmt)
+        ]
 
 
 def claim_article(engine: Engine, article_id: int, now: datetime, lease: timedelta) -> bool:
@@ -252,9 +264,17 @@ def claim_article(engine: Engine, article_id: int, now: datetime, lease: timedel
 
 
 def save_extraction(
-    engine: Engine, article_id: int, page: ExtractedPage, content_hash: str, now: datetime
+    engine: Engine,
+    article_id: int,
+    page: ExtractedPage,
+    content_hash: str,
+    now: datetime,
+    detection: DyadDetection | None = None,
 ) -> None:
-    """Store the page's text and metadata; the article becomes "extracted"."""
+    """Store the page's text and metadata; the article becomes "extracted". With
+    ``detection`` (made on this text, the article's title and date), its result is stored in
+    the same statement, as ``pipeline.store.detection.save_detection`` stores it; without, the
+    article waits for detection (no gazetteer version)."""
     values: dict[str, Any] = {
         "gazetteer_version": None,
         "text": page.text,
@@ -272,6 +292,8 @@ def save_extraction(
     }
     if page.title:
         values["title"] = page.title
+    if detection is not None:
+        values.update(detection_values(detection))
     with engine.begin() as conn:
         conn.execute(
             update(ArticleRow)
@@ -325,81 +347,3 @@ def save_article_failure(
             )
         )
     return status
-
-
-@dataclass(frozen=True)
-class ArticleText:
-    id: int
-    title: str
-    text: str
-    published_at: datetime | None
-
-
-def articles_to_detect(
-    engine: Engine, feed_ids: Sequence[int] | None, version: str, limit: int = 100_000
-) -> list[ArticleText]:
-    """Articles (of these feeds, or all) with text whose detection is missing or stale."""
-    stmt = (
-        select(
-            ArticleRow.id,
-            ArticleRow.title,
-            ArticleRow.text,
-            ArticleRow.feed_summary,
-            ArticleRow.published_at,
-        )
-        .where(
-            (ArticleRow.gazetteer_version.is_(None)) | (ArticleRow.gazetteer_version != version),
-        )
-        .order_by(ArticleRow.id)
-        .limit(limit)
-    )
-    if feed_ids is not None:
-        stmt = stmt.where(
-            ArticleRow.id.in_(
-                select(EntryRow.article_id).where(EntryRow.feed_id.in_(list(feed_ids)))
-            )
-        )
-    with engine.connect() as conn:
-        return [
-            ArticleText(r.id, r.title, r.text or r.feed_summary or "", r.published_at)
-            for r in conn.execute(stmt)
-        ]
-
-
-def save_detection(engine: Engine, article_id: int, detection: DyadDetection) -> None:
-    """Store an article's detection result (and the gazetteer version it came from)."""
-    with engine.begin() as conn:
-        conn.execute(
-            update(ArticleRow)
-            .where(ArticleRow.id == article_id)
-            .values(
-                bilateral=detection.bilateral,
-                dyad=detection.dyad,
-                detect_score=detection.score,
-                actor=detection.actor,
-                target=detection.target,
-                detection=detection.model_dump(mode="json", exclude={"evidence"})
-                | {"evidence": [e.model_dump() for e in detection.evidence[:20]]},
-                gazetteer_version=detection.gazetteer_version,
-            )
-        )
-
-
-def mark_for_redetection(
-    engine: Engine, since: datetime, until: datetime, feed_url: str | None
-) -> int:
-    """Clear the gazetteer version of articles first seen in [since, until] (optionally of one
-    feed) so detection runs on them again; returns how many."""
-    stmt = update(ArticleRow).where(
-        ArticleRow.first_seen_at >= since, ArticleRow.first_seen_at <= until
-    )
-    if feed_url:
-        stmt = stmt.where(
-            ArticleRow.id.in_(
-                select(EntryRow.article_id)
-                .join(FeedRow, FeedRow.id == EntryRow.feed_id)
-                .where(FeedRow.url == feed_url)
-            )
-        )
-    with engine.begin() as conn:
-        return conn.execute(stmt.values(gazetteer_version=None)).rowcount

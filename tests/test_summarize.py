@@ -412,6 +412,45 @@ def test_schema_file_matches_the_record() -> None:
     jsonschema.validate(record.model_dump(mode="json"), on_disk)
 
 
+def test_the_schema_holds_both_sides_the_quote_and_the_thread() -> None:
+    """A record with a government side, a silent side, a quote and a thread link validates
+    against summary.schema.json; a side with a voice the schema does not know, or a cite that
+    is not a number, does not."""
+    import json
+
+    import jsonschema
+
+    from pipeline.detect import load_gazetteer
+    from pipeline.jobs.speakers import speakers_of
+    from pipeline.summarize.schema import SCHEMA_FILE, ThreadLink
+
+    schema = json.loads(SCHEMA_FILE.read_text())
+    item = sample_story()
+    item.speakers = speakers_of(load_gazetteer())
+    link = ThreadLink(
+        thread_id="IN-RU-first",
+        previous_story_id="IN-RU-first",
+        previous_headline="India and Russia set up joint group to settle oil payments",
+        previous_last_seen=datetime(2026, 11, 18, 16, 30, tzinfo=UTC),
+        similarity=0.13,
+    )
+    item.earlier = EarlierStory(link, "India and Russia agreed a payments channel.")
+    record = StorySummarizer(make_settings(Path("/tmp")).llm).local(item)
+    data = record.model_dump(mode="json")
+    sides = data["summary"]["positions"]
+    assert [p["country"] for p in sides] == ["IN", "RU"]
+    assert all(p["voice"] == "government" and p["cites"] for p in sides)
+    assert data["summary"]["quote"]["speaker"] and data["thread"]["thread_id"] == "IN-RU-first"
+    jsonschema.validate(data, schema)
+    sides[1].update(voice="none", position="", speaker=None, quote=None, cites=[])
+    jsonschema.validate(data, schema)  # a silent side is a valid record
+    for bad in ({"voice": "maybe"}, {"cites": ["1"]}):
+        broken = json.loads(json.dumps(data))
+        broken["summary"]["positions"][0].update(bad)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(broken, schema)
+
+
 def test_daily_token_budget_stops_calling_and_says_so(
     tmp_path: Path, llm: FakeLLM, ingested_db: Path
 ) -> None:

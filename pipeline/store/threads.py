@@ -17,6 +17,15 @@ from sqlalchemy import Engine, select, update
 from pipeline.store.tables import ArticleRow, StoryRow, SummaryRow
 from pipeline.summary_record import ThreadLink
 
+_COLUMNS = (  # what a stored story's thread link is read from
+    StoryRow.id,
+    StoryRow.dyad,
+    StoryRow.first_seen,
+    StoryRow.last_seen,
+    StoryRow.thread_id,
+    StoryRow.continues,
+)
+
 
 @dataclass(frozen=True)
 class StoredStory:
@@ -104,14 +113,7 @@ def earlier_stories(
     """The stored stories of each pair whose last article falls in its span [since, before),
     and the stories named in ``also`` (predecessors kept from before), with their content;
     not the stories named in ``besides`` (the caller has them)."""
-    columns = (
-        StoryRow.id,
-        StoryRow.dyad,
-        StoryRow.first_seen,
-        StoryRow.last_seen,
-        StoryRow.thread_id,
-        StoryRow.continues,
-    )
+    columns = _COLUMNS
     rows: dict[str, Any] = {}
     with engine.connect() as conn:
         for dyad, (since, before) in sorted(spans.items()):
@@ -155,14 +157,7 @@ def story_link(engine: Engine, story_id: str) -> tuple[StoredStory, StoredStory]
         ).scalar_one_or_none()
         if not row:
             return None
-        columns = (
-            StoryRow.id,
-            StoryRow.dyad,
-            StoryRow.first_seen,
-            StoryRow.last_seen,
-            StoryRow.thread_id,
-            StoryRow.continues,
-        )
+        columns = _COLUMNS
         rows = conn.execute(select(*columns).where(StoryRow.id.in_([story_id, row]))).all()
         found = {s.id: s for s in _stored_stories(conn, rows)}
     if story_id not in found or row not in found:

@@ -304,3 +304,33 @@ def test_a_side_said_not_to_comment_is_not_given_a_reported_action(speakers: Spe
     egypt, ethiopia = summary.positions
     assert egypt.voice is Voice.GOVERNMENT and egypt.position
     assert_silent(ethiopia)
+
+
+def test_a_wire_dateline_is_not_part_of_a_position(speakers: Speakers) -> None:
+    """A side's sentence is shown without the agency's dateline ("TOKYO (Reuters) - "), and
+    "both countries said in a statement" is a joint statement (as in the real BBC and AG items
+    these were measured on)."""
+    wire = article(
+        1,
+        "Wire",
+        "Japan protests over Chinese submarine",
+        "TOKYO (Reuters) - Japan's foreign ministry said on Friday it had lodged a protest with "
+        "China over a submarine that entered Japanese waters, calling it a violation of "
+        '"international law".',
+        "China's foreign ministry said it was looking into the report.",
+    )
+    japan = side(summarize_locally(story_of("CN-JP", (wire,)), (wire,), ("China", "Japan"), (),
+                                   speakers=speakers), "JP")  # fmt: skip
+    assert japan.voice is Voice.GOVERNMENT
+    assert japan.position.startswith("Japan's foreign ministry said on Friday it had lodged")
+    joint = article(
+        2,
+        "BBC",
+        "India and Iran in gas deal",
+        "India and Iran will build a gas pipeline through Pakistan by 2009, both countries said "
+        "in a statement after talks in Tehran.",
+    )
+    summary = summarize_locally(
+        story_of("IN-IR", (joint,)), (joint,), ("India", "Iran"), (), speakers=speakers
+    )
+    assert [p.speaker for p in summary.positions] == ["Both countries (joint)"] * 2

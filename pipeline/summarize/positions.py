@@ -34,7 +34,7 @@ from pipeline.summary_record import Position, Quote, Voice
 MAX_POSITION = 300
 _CLAUSE = re.compile(r",? (?:while|whereas|but|after) |; ")
 _JOINT = re.compile(
-    r"\b(?P<who>officials (?:on|from) both sides|both (?:sides|governments)|the two "
+    r"\b(?P<who>officials (?:on|from) both sides|both (?:sides|governments|countries)|the two "
     r"(?:governments|sides|countries['’] [a-z ]{0,30}?(?:ministers|officials|leaders|presidents))"
     r"|(?:a|the) joint statement)\b[^.;\"“]{0,40}?\b(?:said|says|called|described|stated)\b",
     re.I,
@@ -72,8 +72,17 @@ def statements(articles: Sequence[StoryArticle], speakers: Speakers) -> list[Sta
     return out
 
 
+_DATELINE = re.compile(
+    r"^\s*(?:[A-Z][A-Z .'-]{1,40}(?:,\s*[A-Z][\w .'-]{1,30})?\s*)?"
+    r"(?:\((?:AP|AFP|Reuters|CP|AFX|DPA|Xinhua)\)|\b(?:AP|AFP|Reuters))?\s*[-–—:]{1,2}\s+"
+)
+
+
 def trim(text: str, limit: int) -> str:
-    """``text`` cut on a word boundary to at most ``limit`` characters (an ellipsis marks a cut)."""
+    """``text`` without an agency dateline ("TOKYO (Reuters) - ", "AP - "), cut on a word
+    boundary to at most ``limit`` characters (an ellipsis marks a cut)."""
+    text = _DATELINE.sub("", text, count=1)
+    text = text[:1].upper() + text[1:]
     if len(text) <= limit:
         return text
     cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")

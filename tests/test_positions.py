@@ -334,3 +334,23 @@ def test_a_wire_dateline_is_not_part_of_a_position(speakers: Speakers) -> None:
         story_of("IN-IR", (joint,)), (joint,), ("India", "Iran"), (), speakers=speakers
     )
     assert [p.speaker for p in summary.positions] == ["Both countries (joint)"] * 2
+
+
+def test_stance_verbs_and_an_administration_speak_for_a_state(speakers: Speakers) -> None:
+    """Real agency items state positions with verbs such as "rebuffed", "defended" and
+    "apologised", and speak of "the US administration": each is that side's statement."""
+    wire = article(
+        1,
+        "Wire",
+        "China rebuffs Powell",
+        "BEIJING (dpa) - China has rebuffed suggestions by the United States that it accept "
+        "Taiwan's offer of talks.",
+        "The US administration yesterday accused China of stalling on North Korea.",
+    )
+    summary = summarize_locally(
+        story_of("CN-US", (wire,)), (wire,), ("China", "United States"), (), speakers=speakers
+    )
+    china, us = summary.positions
+    assert china.voice is Voice.GOVERNMENT
+    assert china.position.startswith("China has rebuffed suggestions")
+    assert us.voice is Voice.GOVERNMENT and "accused China" in us.position

@@ -74,7 +74,7 @@ def statements(articles: Sequence[StoryArticle], speakers: Speakers) -> list[Sta
 
 _DATELINE = re.compile(
     r"^\s*(?:[A-Z][A-Z .'-]{1,40}(?:,\s*[A-Z][\w .'-]{1,30})?\s*)?"
-    r"(?:\((?:AP|AFP|Reuters|CP|AFX|DPA|Xinhua)\)|\b(?:AP|AFP|Reuters))?\s*[-–—:]{1,2}\s+"
+    r"(?:\((?:AP|AFP|Reuters|CP|AFX|DPA|dpa|Xinhua)\)|\b(?:AP|AFP|Reuters))?\s*[-–—:]{1,2}\s+"
 )
 
 

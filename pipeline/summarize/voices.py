@@ -44,14 +44,15 @@ SPEECH = frozenset(
     "insisted insists denied denies added adds declared stressed noted accused accuses rejected "
     "demanded pledged promised vowed condemned protested praised welcomed welcomes confirmed "
     "argued asked proposed threatened wrote complained reiterated acknowledged replied "
-    "reported reports criticised criticized blamed dismissed emphasised emphasized assured".split()
+    "reported reports criticised criticized blamed dismissed emphasised emphasized assured "
+    "rebuffed defended described denounced hailed apologised apologized responded".split()
 )
 _AFTER_VERB = frozenset("said says added adds wrote reported according".split())
 OFFICE = frozenset(
     "ministry ministries minister ministers spokesperson spokesman spokeswoman official officials "
     "government president premier chancellor embassy ambassador envoy diplomat diplomats "
     "delegation negotiator negotiators authorities cabinet department secretary leader leadership "
-    "military army navy side mea office council presidency".split()
+    "military army navy side mea office council presidency administration".split()
 )
 PRESS = frozenset(
     "media press news agency newspaper daily broadcaster television tv radio outlet tabloid "

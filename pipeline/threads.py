@@ -111,12 +111,17 @@ def choose_previous(
             best, chosen = key, other
     if chosen is None or best is None:
         return None
+    return link_to(chosen, best[1])
+
+
+def link_to(previous: ThreadStory, similarity: float) -> ThreadLink:
+    """The link to ``previous``, in its thread (its own id when it starts one)."""
     return ThreadLink(
-        thread_id=chosen.thread_id or chosen.id,
-        previous_story_id=chosen.id,
-        previous_headline=chosen.headline,
-        previous_last_seen=chosen.last_seen,
-        similarity=round(min(1.0, best[1]), 4),
+        thread_id=previous.thread_id or previous.id,
+        previous_story_id=previous.id,
+        previous_headline=previous.headline,
+        previous_last_seen=previous.last_seen,
+        similarity=round(min(1.0, similarity), 4),
     )
 
 
@@ -138,13 +143,7 @@ def link_stories(
     for story in sorted(stories, key=lambda s: (s.first_seen, s.id)):
         if story.continues and story.continues in known:
             previous = known[story.continues]
-            link: ThreadLink | None = ThreadLink(
-                thread_id=previous.thread_id or previous.id,
-                previous_story_id=previous.id,
-                previous_headline=previous.headline,
-                previous_last_seen=previous.last_seen,
-                similarity=round(min(1.0, story_similarity(story, previous)), 4),
-            )
+            link: ThreadLink | None = link_to(previous, story_similarity(story, previous))
         else:
             link = choose_previous(story, known.values(), rule)
         links[story.id] = link

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pipeline.digest.model import Digest, DigestDyad, DigestStory
+from pipeline.textclean import clip
 
 LEAD_MOST = 5
 LEAD_LEAST = 3
@@ -52,14 +53,6 @@ def movers(digest: Digest, most: int = 3) -> tuple[list[DigestDyad], list[Digest
 def pair_name(dyad: DigestDyad) -> str:
     """ "India-Russia": the pair by country names."""
     return f"{dyad.names[0]}-{dyad.names[1]}"
-
-
-def clip(text: str, limit: int) -> str:
-    """``text`` cut at a word boundary to at most ``limit`` characters, "…" added when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
-    return f"{cut}…"
 
 
 def render_subject(digest: Digest) -> str:

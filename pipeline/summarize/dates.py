@@ -37,6 +37,12 @@ _PAST = re.compile(r"\b(?:said|told|was|were|had|did|met|held|made|took|gave|beg
 _SHIFT = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
 
+def day_month(when: datetime) -> str:
+    """ "24 November": how the prompt and what's new name the earlier story's day (the day in
+    ``when``'s own time zone)."""
+    return f"{when.day} {when:%B}"
+
+
 def _day(word: str, qualifier: str, published: date, future: bool) -> date:
     """The date a relative day word means in an article published on ``published``."""
     lowered = word.lower()

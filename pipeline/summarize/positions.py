@@ -30,6 +30,7 @@ from pipeline.summarize.sentences import split_sentences
 from pipeline.summarize.speakers import JOINT
 from pipeline.summarize.voices import SILENT, Attribution, Speakers, attributions
 from pipeline.summary_record import Position, Quote, Voice
+from pipeline.textclean import clip
 
 MAX_POSITION = 300
 _CLAUSE = re.compile(r",? (?:while|whereas|but|after) |; ")
@@ -82,11 +83,7 @@ def trim(text: str, limit: int) -> str:
     """``text`` without an agency dateline ("TOKYO (Reuters) - ", "AP - "), cut on a word
     boundary to at most ``limit`` characters (an ellipsis marks a cut)."""
     text = _DATELINE.sub("", text, count=1)
-    text = text[:1].upper() + text[1:]
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:")
-    return f"{cut}…"
+    return clip(text[:1].upper() + text[1:], limit)
 
 
 def quote_of(statement: Statement) -> str | None:

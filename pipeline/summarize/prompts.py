@@ -12,10 +12,10 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from pipeline.records import StoryArticle
+from pipeline.summarize.dates import day_month
 from pipeline.summarize.schema import ThreadLink, response_schema
 
 PROMPT_VERSION = "story-summary-v4"  # v4: the earlier story of a thread, "Since D Month"
@@ -154,11 +154,6 @@ def schema_hint(structured: str) -> str:
 def new_delimiter() -> str:
     """A fresh, unguessable delimiter for one request's data blocks."""
     return "DATA-" + secrets.token_hex(8)
-
-
-def day_month(when: datetime) -> str:
-    """'24 November': how the prompt and "whats_new" name the earlier story's day."""
-    return f"{when.day} {when:%B}"
 
 
 def earlier_block(link: ThreadLink, summary: str, key_points: Sequence[str]) -> str:

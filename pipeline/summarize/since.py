@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from pipeline.summarize.dates import day_month
 from pipeline.summarize.facts import Facts, facts_of, same_fact
 from pipeline.summarize.sentences import split_sentences
 from pipeline.summary_record import ThreadLink
@@ -46,7 +47,7 @@ class NewSentence(Protocol):
 
 def since_label(when: datetime) -> str:
     """ "Since 24 November" for a date (its own time zone's day)."""
-    return f"Since {when.day} {when:%B}"
+    return f"Since {day_month(when)}"
 
 
 def earlier_facts(earlier: Earlier, terms: tuple[str, ...]) -> list[Facts]:

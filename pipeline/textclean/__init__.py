@@ -179,6 +179,14 @@ def html_to_text(markup: str | None, max_chars: int | None = None) -> str:
     return clean_text("".join(parts), max_chars)
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, "…" added when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0].rstrip(" ,;:.-")
+    return f"{cut}…"
+
+
 def plain_text(value: str | None) -> str:
     """``value`` as plain text a reader can be shown anywhere: HTML tags gone (their visible text
     kept, entity-encoded markup decoded and removed too), Markdown links and images reduced to

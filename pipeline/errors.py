@@ -313,6 +313,13 @@ class BudgetExhausted(LLMError):
     retryable = True
 
 
+class SummaryCrashed(DyadError):
+    """Making one story's summary failed with an unexpected error (a bug, not the model's
+    answer): the story keeps the summary it had and the run goes on."""
+
+    kind = "summary_crashed"
+
+
 class MailError(DyadError):
     """Delivering the digest by SMTP failed for one recipient."""
 

@@ -18,7 +18,7 @@ from pipeline.jobs.speakers import speakers_of
 from pipeline.records import StoryArticle
 from pipeline.summarize.local import summarize_locally
 from pipeline.summarize.voices import Speakers
-from pipeline.summary_record import LLMSummary, Position, Voice
+from pipeline.summary_record import MAX_CITES, LLMSummary, Position, Voice
 from tests.conftest import story_of
 
 
@@ -354,3 +354,22 @@ def test_stance_verbs_and_an_administration_speak_for_a_state(speakers: Speakers
     assert china.voice is Voice.GOVERNMENT
     assert china.position.startswith("China has rebuffed suggestions")
     assert us.voice is Voice.GOVERNMENT and "accused China" in us.position
+
+
+def test_a_statement_carried_by_many_outlets_cites_at_most_the_allowed_number(
+    speakers: Speakers,
+) -> None:
+    """An agency story reprinted by 18 outlets: the local summary is made (it once failed the
+    record's limit of 12 cites, and the story went without a summary) and cites the article the
+    side was read from."""
+    copies = [
+        VISIT.model_copy(
+            update={"article_id": n, "url": f"https://outlet-{n}.example/1", "outlet": f"O{n}"}
+        )
+        for n in range(1, 19)
+    ]
+    summary = summarize("IN-RU", speakers, *copies)
+    russia = side(summary, "RU")
+    assert russia.voice is Voice.GOVERNMENT
+    assert 1 <= len(russia.cites) <= MAX_CITES and 1 in russia.cites
+    assert summary.quote is None or len(summary.quote.cites) <= MAX_CITES

@@ -695,3 +695,35 @@ def test_positions_must_be_the_pair_in_order_and_silence_says_nothing() -> None:
         "positions.2: voice is none but position, speaker, quote, cites filled in (a silent "
         'side has position "", speaker and quote null, cites [])'
     ]
+
+
+def test_a_story_whose_summary_fails_unexpectedly_costs_only_itself(
+    tmp_path: Path, ingested_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection: the local summariser raises for one pair's stories, as it once did for a
+    story of 18 reprints (a list longer than the record allows). The run goes on, every other
+    story is summarised, the failure is where ``dyad status`` shows it, and the next run (the
+    fault gone) summarises the story."""
+    from pipeline.summarize import service
+
+    real = service.summarize_locally
+
+    def failing(story, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if story.dyad == "IN-RU":
+            raise ValueError("List should have at most 12 items after validation, not 18")
+        return real(story, *args, **kwargs)
+
+    store_copy(tmp_path, ingested_db)
+    settings = make_settings(tmp_path)
+    monkeypatch.setattr(service, "summarize_locally", failing)
+    report = jobs.summarize_stories(settings)
+    assert report.crashed >= 1
+    assert report.statuses == {"local": LOCAL_STORIES - report.crashed}
+    assert any("not summarised because of an unexpected error" in n for n in report.notes)
+    failures = jobs.store_status(settings)
+    shown = [row for rows in failures.values() for row in rows if "summary not made" in str(row)]
+    assert [row["kind"] for row in shown] == ["summary_crashed"]
+    assert shown[0]["count"] == report.crashed and "at most 12 items" in str(shown[0])
+    monkeypatch.setattr(service, "summarize_locally", real)
+    later = jobs.summarize_stories(settings)
+    assert later.crashed == 0 and later.statuses == {"local": report.crashed}

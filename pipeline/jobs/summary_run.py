@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.detect import Gazetteer, pair_terms
-from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError
+from pipeline.errors import BudgetExhausted, LLMRateLimited, StoreError, SummaryCrashed
 from pipeline.jobs.runs import record_failure_safely
 from pipeline.jobs.speakers import GazetteerReader, speakers_of
 from pipeline.jobs.threads import earlier_story
@@ -156,6 +156,7 @@ class SummaryCounts(BaseModel):
     failed_requests: dict[str, int] = Field(
         default_factory=dict, description="failed LLM requests by error kind"
     )
+    crashed: int = Field(0, description="stories not summarised: an unexpected error")
     model_summaries: int = Field(0, description="stories the model summarised or rejected")
     model_failed: bool = Field(
         False, description="stories went to the model and none came back summarised"
@@ -207,13 +208,25 @@ class SummaryRun:
         # model (local backend, deferred, fallback) it waits, unsummarised.
         final_ids = confirmed_article_ids(engine, [i for s in stories for i in s.article_ids])
         for story in stories:
-            self.summarize_one(story, confirmed=not final_ids.isdisjoint(story.article_ids))
+            try:
+                self.summarize_one(story, confirmed=not final_ids.isdisjoint(story.article_ids))
+            except Exception as exc:  # a bug on one story must not cost the others
+                self._crashed(story, exc)
         if chat is not None:
             _save_shape(engine, chat, self.now)
         self.tally.model_failed = (
             not self.local_only and self.attempted > 0 and self.tally.model_summaries == 0
         )
         self.tally.cost_usd = round(self.tally.cost_usd, 6)
+
+    def _crashed(self, story: Story, exc: Exception) -> None:
+        """Log and record a story whose summary failed unexpectedly; it keeps what it had."""
+        log.exception("story %s not summarised", story.id)
+        error = SummaryCrashed(f"summary not made: {type(exc).__name__}: {exc}"[:2000])
+        record_failure_safely(
+            self.engine, "summarize", error, run_id=self.run_id, item=story.id, now=self.now
+        )
+        self.tally.crashed += 1
 
     def summarize_one(self, story: Story, *, confirmed: bool) -> None:
         """Bring one story's summary up to date (or leave it, and count why)."""
@@ -340,6 +353,11 @@ class SummaryRun:
         if tally.waiting:
             notes.append(
                 f"{tally.waiting} stories wait for their next model attempt (llm.retry_hours)"
+            )
+        if tally.crashed:
+            notes.append(
+                f"{tally.crashed} stories not summarised because of an unexpected error; they "
+                "keep their earlier summary (dyad status shows the errors)"
             )
         if tally.failed_requests:
             kinds = ", ".join(f"{n} {k}" for k, n in sorted(tally.failed_requests.items()))

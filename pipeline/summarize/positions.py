@@ -29,7 +29,7 @@ from pipeline.summarize.quotes import quotations, representative, substance
 from pipeline.summarize.sentences import split_sentences
 from pipeline.summarize.speakers import JOINT
 from pipeline.summarize.voices import SILENT, Attribution, Speakers, attributions
-from pipeline.summary_record import Position, Quote, Voice
+from pipeline.summary_record import MAX_CITES, Position, Quote, Voice
 from pipeline.textclean import clip
 
 MAX_POSITION = 300
@@ -105,10 +105,16 @@ def quote_of(statement: Statement) -> str | None:
     return None
 
 
-def cites_of(text: str, articles: Sequence[StoryArticle]) -> list[int]:
-    """The 1-based numbers of the articles whose text contains ``text`` (spacing aside)."""
+def cites_of(text: str, articles: Sequence[StoryArticle], read_in: int | None = None) -> list[int]:
+    """The 1-based numbers of the articles whose text contains ``text`` (spacing aside), in story
+    order and at most ``MAX_CITES`` of them (an agency story reprinted by many outlets), always
+    keeping ``read_in``, the article the words were read from, when it is one of them."""
     wanted = _norm(text)
-    return [n for n, a in enumerate(articles, start=1) if wanted in _norm(a.text)]
+    found = [n for n, a in enumerate(articles, start=1) if wanted in _norm(a.text)]
+    if len(found) <= MAX_CITES:
+        return found
+    kept = [n for n in found if n != read_in][: MAX_CITES - (read_in in found)]
+    return sorted([*kept, read_in] if read_in in found else kept)
 
 
 def full_speaker(statement: Statement, every: Sequence[Statement]) -> str:
@@ -170,7 +176,7 @@ def position_of(
             country=country, voice=Voice.NONE, position="", speaker=None, quote=None, cites=[]
         )
     best = min(own, key=lambda s: _rank(s, found, other_terms))
-    cites = cites_of(best.sentence, articles) or [best.article + 1]
+    cites = cites_of(best.sentence, articles, best.article + 1) or [best.article + 1]
     text = clause_of(best) if _shared(best, found) else best.sentence
     return Position(
         country=country,
@@ -202,7 +208,12 @@ def story_quote(
         if country not in pair or text is None:
             continue
         speaker = trim(full_speaker(statement, found), 160)
-        quote = Quote(text=text, speaker=speaker, country=country, cites=cites_of(text, articles))
+        quote = Quote(
+            text=text,
+            speaker=speaker,
+            country=country,
+            cites=cites_of(text, articles, statement.article + 1),
+        )
         candidates.append((quote, statement.attribution.voice))
     return representative(candidates, terms)
 
@@ -232,7 +243,7 @@ def joint_position(country: str, articles: Sequence[StoryArticle]) -> Position |
     article says a side did not comment (its silence is not filled in)."""
     if any(SILENT.search(a.text) for a in articles):
         return None
-    for article in articles:
+    for number, article in enumerate(articles, start=1):
         for sentence in split_sentences(article.text, article.title):
             found = _JOINT.search(sentence)
             if found is None:
@@ -244,7 +255,7 @@ def joint_position(country: str, articles: Sequence[StoryArticle]) -> Position |
                 position=trim(sentence, MAX_POSITION),
                 speaker=f"{who[:1].upper()}{who[1:]}{JOINT}",
                 quote=None,
-                cites=cites_of(sentence, articles),
+                cites=cites_of(sentence, articles, number),
             )
     return None
 

@@ -151,3 +151,35 @@ def test_the_ingesting_process_neither_imports_trafilatura_nor_builds_the_gazett
         "extracted": 2,
         "dyads": {"IN-RU": 1},
     }
+
+
+def test_an_item_changed_by_a_later_feed_of_the_same_run_is_fetched_again(
+    tmp_path: Path, server: LoopbackServer, second_server: LoopbackServer
+) -> None:
+    """Two feeds carry the same story. In the next run both changed its item: the fast feed's
+    change has the page fetched at once, and the slow feed's change, stored after that page,
+    has it fetched once more in the same run (it used to wait, pending, for the next run)."""
+    settings = make_settings(tmp_path)
+    server.add(
+        "/a", article_html("India and Russia sign oil deal", STORY), content_type="text/html"
+    )
+
+    def feeds(description: str) -> Path:
+        item = {"title": "India and Russia sign oil deal", "link": server.url("/a")}
+        item["description"] = description
+        fast = feed(server, "/fast", [item])
+        slow = feed(second_server, "/slow", [item], delay=SLOW_FEED_SECONDS)
+        return write_feeds(tmp_path / "feeds.yaml", [fast, slow])
+
+    first = jobs.run_ingest(settings, feeds("Oil deal signed."))
+    assert first.articles.extracted == 1 and len(server.hits("/a")) == 1
+    again = jobs.run_ingest(settings, feeds("Oil deal signed; reactors agreed too."))
+    assert again.articles.extracted == 2 and again.articles.deferred == 0
+    assert len(server.hits("/a")) == 3
+    engine = open_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            status = conn.execute(text("select status from articles")).scalars().all()
+    finally:
+        engine.dispose()
+    assert status == ["extracted"]

@@ -44,27 +44,36 @@ ARTICLE_LEASE = timedelta(minutes=15)
 
 
 class PageQueue:
-    """The shard's page work: articles queued per feed, each once, run by the page threads."""
+    """The shard's page work: articles queued per feed, each once (again only when a later
+    feed of the run changed its item after its page was done), run by the page threads."""
 
     def __init__(self, ctx: ShardContext, executor: ThreadPoolExecutor) -> None:
         self._ctx = ctx
         self._executor = executor
         self._lock = threading.Lock()
-        self._queued: set[int] = set()
+        self._queued: dict[int, Future[str]] = {}
         self._futures: list[Future[str]] = []
 
+    def _wanted(self, article_id: int) -> bool:
+        """Not queued yet, or done and changed since by a feed (``ShardContext.changed``)."""
+        earlier = self._queued.get(article_id)
+        return earlier is None or (earlier.done() and article_id in self._ctx.changed)
+
     def add_feed(self, feed_id: int) -> None:
-        """Queue the feed's articles whose page is due and that are not queued yet."""
+        """Queue the feed's articles whose page is due and that are wanted (``_wanted``)."""
         s = self._ctx.settings
         now = self._ctx.clock()
         due = pending_articles(self._ctx.engine, [feed_id], now, s.extract.max_attempts)
         with self._lock:
-            fresh = [a for a in due if a.id not in self._queued]
+            fresh = [a for a in due if self._wanted(a.id)]
             if not fresh:
                 return
-            self._queued.update(a.id for a in fresh)
             self._ctx.progress("articles", len(fresh))
-            self._futures += [self._executor.submit(process_article, self._ctx, a) for a in fresh]
+            for article in fresh:
+                self._ctx.changed.discard(article.id)  # only a change after this counts
+                future = self._executor.submit(process_article, self._ctx, article)
+                self._queued[article.id] = future
+                self._futures.append(future)
 
     def counts(self) -> ArticleCounts:
         """Wait for every queued page and count the outcomes."""

@@ -72,6 +72,9 @@ class ShardContext:
     failures: list[ArticleFailure] = field(default_factory=list)
     detected: list[DyadDetection] = field(default_factory=list)
     """Detections made with the pages and stored (``pipeline.jobs.pages``)."""
+    changed: set[int] = field(default_factory=set)
+    """Articles whose item changed in a feed of this run (their page is due again): a page
+    queue fetches such an article once more when its earlier fetch in this run is over."""
 
     def fail(self, stage: str, error: DyadError, item: str | None = None) -> None:
         """Store a failure row; a store that cannot even take that is logged, never raised."""
@@ -185,6 +188,8 @@ def _store_feed(
             ctx.fail("store", StoreError(message, item=entry.link or entry.entry_key))
         else:
             outcomes[outcome.outcome] += 1
+            if outcome.outcome == "updated":
+                ctx.changed.add(outcome.article_id)
     warnings = list(parsed.warnings)
     if parsed.skipped:
         cap = ctx.settings.feeds.max_items

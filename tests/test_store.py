@@ -485,3 +485,97 @@ def _json(value: object) -> dict:
     import json
 
     return value if isinstance(value, dict) else json.loads(str(value))
+
+
+def _rows(engine: Any) -> list[Any]:
+    """What a reader of the store sees of entries and articles (ids left out)."""
+    with engine.connect() as conn:
+        articles = conn.execute(
+            text(
+                "select canonical_url, url, title, status, text, text_source, entry_hash "
+                "from articles order by canonical_url"
+            )
+        ).all()
+        entries = conn.execute(
+            text(
+                "select f.url, e.entry_key, e.guid, a.canonical_url, e.title, e.content_hash, "
+                "e.last_seen_at from entries e join feeds f on f.id = e.feed_id "
+                "join articles a on a.id = e.article_id order by f.url, e.entry_key"
+            )
+        ).all()
+    return [tuple(r) for r in articles] + [tuple(r) for r in entries]
+
+
+def test_a_feed_stored_as_a_batch_equals_its_entries_stored_one_by_one(db_url: str) -> None:
+    """Batched writes (issue 14): the same outcomes and rows as ``store_entry`` per entry for
+    every kind of entry a feed brings (new, same article under another GUID, the same link
+    under http and with a trailing slash, no link, changed, unchanged, purged), in a handful of
+    statements per feed instead of about five per entry."""
+    from sqlalchemy import event
+
+    from pipeline.store.articles import store_entries
+    from pipeline.store.retention import article_tombstone
+    from pipeline.store.tables import TombstoneRow
+
+    later = datetime(2026, 11, 24, 13, tzinfo=UTC)
+    earlier_run = [entry(n) for n in range(4)]
+    no_link = FeedEntry(entry_key="k-nolink", guid="nolink", title="Brief", content_hash="hb")
+    this_run = [
+        entry(0),  # unchanged
+        entry(1).model_copy(update={"content_hash": "h1b", "title": "T1 updated"}),  # changed
+        entry(5),  # new
+        entry(6, link="https://n.example/5"),  # the same article under another GUID
+        entry(7, link="http://n.example/2/"),  # an earlier article under http and a slash
+        entry(8, link="https://n.example/9"),  # new ...
+        entry(10, link="http://n.example/9"),  # ... and the same one under http, same batch
+        entry(11, link="https://n.example/purged"),  # purged by retention
+        no_link,
+        *(entry(n) for n in range(20, 40)),
+    ]
+    outcomes, rows, statements = [], [], []
+    for batched in (False, True):
+        url = db_url
+        if batched and url.startswith("sqlite"):
+            url = url.replace("dyad.db", "batched.db")
+        elif batched:
+            engine = open_engine(url)
+            with engine.begin() as conn:
+                for table in ("entries", "articles", "tombstones"):
+                    conn.execute(text(f"delete from {table}"))
+            engine.dispose()
+        engine = open_engine(url)
+        sync_feeds(engine, [FeedSpec(name="A", url="https://a.example/f")])
+        (feed,) = load_feeds(engine)
+        with engine.begin() as conn:
+            key = article_tombstone("https://n.example/purged")
+            conn.execute(TombstoneRow.__table__.insert().values(key=key, purged_at=NOW))
+        store_entries(engine, feed.id, earlier_run, NOW)
+        executed: list[str] = []
+
+        def statement(*args: Any, executed: list[str] = executed) -> None:
+            executed.append(args[2])
+
+        event.listen(engine, "before_cursor_execute", statement)
+        if batched:
+            got = store_entries(engine, feed.id, this_run, later)
+        else:
+            got = [store_entry(engine, feed.id, e, later) for e in this_run]
+        event.remove(engine, "before_cursor_execute", statement)
+        statements.append(len([s for s in executed if not s.startswith(("BEGIN", "COMMIT"))]))
+        outcomes.append([o.outcome for o in got])  # type: ignore[union-attr]
+        rows.append(_rows(engine))
+        engine.dispose()
+    assert outcomes[0] == outcomes[1]
+    assert outcomes[1][:9] == [
+        "duplicate",
+        "updated",
+        "new",
+        "duplicate",
+        "duplicate",
+        "new",
+        "duplicate",
+        "purged",
+        "new",
+    ]
+    assert rows[0] == rows[1]
+    assert statements[0] >= 4 * len(this_run) and statements[1] <= 12

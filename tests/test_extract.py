@@ -160,6 +160,7 @@ HIDDEN_PARAGRAPHS = {
     "zanzibartwelve": '<span id="note-y">zanzibartwelve hidden by the page id rule</span>',
     "zanzibarthirteen": '<span class="wrapped-z">zanzibarthirteen hidden inside @media screen</span>',
     "zanzibarfourteen": '<span style="color:white">zanzibarfourteen white on the white page</span>',
+    "zanzibarfifteen": '<span class="Visually-Hidden">zanzibarfifteen in capitals</span>',
 }
 
 

@@ -235,7 +235,14 @@ class _Inherited:
 _STYLED = lxml.etree.XPath("descendant-or-self::*[@style or @hidden or @aria-hidden]")
 _CLASSES = lxml.etree.XPath("descendant-or-self::*/@class", smart_strings=False)
 _CLASSED = lxml.etree.XPath("descendant-or-self::*[@class]")
-_SCREEN_READER_CLASS = re.compile("|".join(map(re.escape, sorted(SCREEN_READER_CLASSES))), re.I)
+
+
+@functools.lru_cache(maxsize=128)
+def _classed_with(names: tuple[str, ...]) -> lxml.etree.XPath:
+    """The elements whose class attribute contains one of ``names`` (as written)."""
+    test = " or ".join(f"contains(@class, '{name}')" for name in names)
+    return lxml.etree.XPath(f"descendant-or-self::*[@class][{test}]")
+
 # The declarations ``_Inherited.under`` reads: only they change what descendants inherit.
 _INHERITED = frozenset({"color", "background", "background-color", "font-size", "visibility"})
 
@@ -274,17 +281,23 @@ def hidden_parts(
 
 
 def _screen_reader_only(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The elements below ``root`` with a screen-reader-only class (one look at all class
-    attributes first: most pages have none)."""
-    if not _SCREEN_READER_CLASS.search(" ".join(_CLASSES(root))):
+    """The elements below ``root`` with a screen-reader-only class, in any letter case (one
+    look at all class attributes first: most pages have none; when every such name is written
+    in lower case, as nearly always, lxml finds the elements in C)."""
+    classes = " ".join(_CLASSES(root))
+    lowered = classes.lower()
+    names = tuple(sorted(name for name in SCREEN_READER_CLASSES if name in lowered))
+    if not names:
         return []
-    return [
-        element
-        for element in _CLASSED(root)
-        if element is not root
-        and _SCREEN_READER_CLASS.search(element.get("class", ""))
-        and _gone(element, {})
-    ]
+    if all(classes.count(name) == lowered.count(name) for name in names):
+        candidates = _classed_with(names)(root)
+    else:
+        candidates = [
+            element
+            for element in _CLASSED(root)
+            if any(name in element.get("class", "").lower() for name in names)
+        ]
+    return [element for element in candidates if element is not root and _gone(element, {})]
 
 
 def _inherited_at(element: lxml.etree._Element, states: dict[Any, _Inherited]) -> _Inherited:

@@ -3,7 +3,7 @@
 - ``pipeline/`` never imports Airflow;
 - a stage (feeds, extract, detect, cluster, threads, summarize, digest, deliver, sample)
   imports only the foundation (config, errors, records, summary_record, textclean, urls, http,
-  processes, lazy), never another
+  processes, lazy, memory), never another
   stage, the store, the jobs or the CLI; the store imports only the foundation;
 - the CLI (``pipeline/cli``), ``dags/`` and ``dyad_airflow/`` import only ``pipeline.jobs`` and
   the settings (``pipeline.config``).
@@ -29,6 +29,7 @@ FOUNDATION = frozenset(
         "http",
         "processes",
         "lazy",
+        "memory",
     }
 )
 STAGES = frozenset(

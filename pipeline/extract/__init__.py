@@ -27,6 +27,7 @@ import pebble
 from pipeline.config import ExtractSettings
 from pipeline.errors import ExtractionCrashed, ExtractionTimeout, PageTooComplex
 from pipeline.lazy import lazy_getattr
+from pipeline.memory import pin_mmap_threshold
 from pipeline.processes import lean_context
 from pipeline.records import ExtractedPage
 
@@ -97,6 +98,7 @@ def check_complexity(body: bytes, max_tags: int) -> None:
 def _worker_init(memory_mb: int) -> None:
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    pin_mmap_threshold()  # page bodies back to the system when freed (pipeline.memory)
 
 
 def call_named(task: str, *args: Any) -> Any:

@@ -31,6 +31,7 @@ from pipeline.jobs.page_work import DetectInput
 from pipeline.jobs.pages import page_detection_counts, poll_and_extract
 from pipeline.jobs.runs import utc_now
 from pipeline.jobs.shard import Progress, ShardContext, no_progress
+from pipeline.memory import pin_mmap_threshold
 from pipeline.records import (
     DetectionCounts,
     FeedShard,
@@ -88,6 +89,7 @@ def ingest_shard(
     ``shard`` may be the JSON form a DAG task passed on.
     """
     shard = FeedShard.model_validate(shard)
+    pin_mmap_threshold()  # page bodies back to the system when freed (pipeline.memory)
     own_client = client is None
     http = client or build_client(settings)
     try:

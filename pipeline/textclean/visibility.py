@@ -243,6 +243,7 @@ def _classed_with(names: tuple[str, ...]) -> lxml.etree.XPath:
     test = " or ".join(f"contains(@class, '{name}')" for name in names)
     return lxml.etree.XPath(f"descendant-or-self::*[@class][{test}]")
 
+
 # The declarations ``_Inherited.under`` reads: only they change what descendants inherit.
 _INHERITED = frozenset({"color", "background", "background-color", "font-size", "visibility"})
 

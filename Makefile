@@ -93,6 +93,7 @@ bench: $(SYNCED) ## print benchmark figures (throughput, memory, quality, idle h
 	$(VENV)/bin/python bench/bench_detect.py
 	$(VENV)/bin/python bench/bench_summarize.py
 	$(VENV)/bin/python bench/bench_extract.py
+	$(VENV)/bin/python bench/bench_page_work.py
 	$(VENV)/bin/python bench/bench_idle.py
 	$(VENV)/bin/python bench/bench_store.py
 	$(VENV)/bin/python bench/bench_cluster.py

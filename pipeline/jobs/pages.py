@@ -124,10 +124,10 @@ def page_detection_counts(ctx: ShardContext, after: DetectionCounts) -> Detectio
     """``after`` (detection run after the pages) plus the detections stored with the pages."""
     dyads = Counter(after.dyads)
     bilateral = after.bilateral
-    for detection in ctx.detected:
-        if detection.bilateral and detection.dyad:
+    for dyad in ctx.detected:
+        if dyad:
             bilateral += 1
-            dyads[detection.dyad] += 1
+            dyads[dyad] += 1
     return DetectionCounts(
         checked=after.checked + len(ctx.detected), bilateral=bilateral, dyads=dict(dyads)
     )
@@ -164,7 +164,8 @@ def process_article(ctx: ShardContext, article: PendingArticle) -> str:
             ctx.engine, article.id, work.page, work.content_hash, ctx.clock(), work.detection
         )
         if work.detection is not None:
-            ctx.detected.append(work.detection)
+            detection = work.detection
+            ctx.detected.append(detection.dyad if detection.bilateral else None)
         return ArticleStatus.EXTRACTED
     except SQLAlchemyError as exc:
         stored = StoreError(

@@ -23,7 +23,6 @@ from pipeline.http import HttpClient
 from pipeline.jobs.page_work import DetectInput
 from pipeline.records import (
     ArticleFailure,
-    DyadDetection,
     FeedPoll,
     FeedReport,
     FeedStatus,
@@ -70,8 +69,9 @@ class ShardContext:
     detect: DetectInput | None = None
     """Thresholds for detection in the extraction workers; None: no detection with the pages."""
     failures: list[ArticleFailure] = field(default_factory=list)
-    detected: list[DyadDetection] = field(default_factory=list)
-    """Detections made with the pages and stored (``pipeline.jobs.pages``)."""
+    detected: list[str | None] = field(default_factory=list)
+    """One item per detection made with the pages and stored (``pipeline.jobs.pages``): its
+    pair when bilateral, else None (the detections themselves are stored, not kept here)."""
     changed: set[int] = field(default_factory=set)
     """Articles whose item changed in a feed of this run (their page is due again): a page
     queue fetches such an article once more when its earlier fetch in this run is over."""

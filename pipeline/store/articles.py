@@ -9,7 +9,7 @@ here.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,10 +19,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import DyadError
 from pipeline.records import ArticleStatus, DyadDetection, ExtractedPage, FeedEntry
-from pipeline.store.db import upsert_insert
+from pipeline.store.db import in_chunks, upsert_insert
 from pipeline.store.detection import detection_values
-from pipeline.store.retention import article_tombstone, entry_tombstone, is_tombstoned
-from pipeline.store.tables import ArticleRow, EntryRow, TombstoneRow
+from pipeline.store.retention import article_tombstone, entry_tombstone, tombstoned
+from pipeline.store.tables import ArticleRow, EntryRow
 from pipeline.urls import equivalent_urls
 
 
@@ -91,31 +91,10 @@ def store_entries(
     return outcomes
 
 
-BATCH_KEYS = 500
-"""Keys per ``IN (...)`` list of a batch lookup (SQLite allows 32,766 bound parameters)."""
-
-
-def _chunks(keys: Sequence[Any]) -> Iterator[list[Any]]:
-    unique = list(dict.fromkeys(keys))
-    for start in range(0, len(unique), BATCH_KEYS):
-        yield unique[start : start + BATCH_KEYS]
-
-
-def _tombstoned(conn: Connection, keys: Sequence[str]) -> set[str]:
-    """Which of ``keys`` a retention purge left a tombstone for."""
-    return {
-        key
-        for chunk in _chunks(keys)
-        for key in conn.execute(select(TombstoneRow.key).where(TombstoneRow.key.in_(chunk)))
-        .scalars()
-        .all()
-    }
-
-
 def _article_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
     """The stored article id under each of ``keys`` that names one."""
     found: dict[str, int] = {}
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         rows = conn.execute(
             select(ArticleRow.canonical_url, ArticleRow.id).where(
                 ArticleRow.canonical_url.in_(chunk)
@@ -128,7 +107,7 @@ def _article_ids(conn: Connection, keys: Sequence[str]) -> dict[str, int]:
 def _stored_entries(conn: Connection, feed_id: int, keys: Sequence[str]) -> dict[str, Any]:
     """The feed's stored entries (id, content hash) under these entry keys."""
     found: dict[str, Any] = {}
-    for chunk in _chunks(keys):
+    for chunk in in_chunks(keys):
         rows = conn.execute(
             select(EntryRow.entry_key, EntryRow.id, EntryRow.content_hash).where(
                 EntryRow.feed_id == feed_id, EntryRow.entry_key.in_(chunk)
@@ -178,7 +157,7 @@ def _store_batch(
         )
         for e in entries
     }
-    purged = _tombstoned(conn, [k for keys in purge_keys.values() for k in keys])
+    purged = tombstoned(conn, [k for keys in purge_keys.values() for k in keys])
     live = [e for e in entries if purged.isdisjoint(purge_keys[id(e)])]
     ids = _article_ids(conn, [k for e in live for k in article_keys(e)])
     unknown = [e for e in live if not any(k in ids for k in article_keys(e))]
@@ -210,7 +189,7 @@ def _store_batch(
             ),
             new_rows,
         )
-    for chunk in _chunks(seen_again):
+    for chunk in in_chunks(seen_again):
         conn.execute(update(EntryRow).where(EntryRow.id.in_(chunk)).values(last_seen_at=now))
     return [outcomes.get(id(e), EntryOutcome("purged", 0)) for e in entries]
 
@@ -220,7 +199,7 @@ def _store_entry(conn: Connection, feed_id: int, entry: FeedEntry, now: datetime
         *(article_tombstone(key) for key in article_keys(entry)),
         entry_tombstone(feed_id, entry.entry_key),
     )
-    if is_tombstoned(conn, purged):
+    if tombstoned(conn, purged):
         return EntryOutcome("purged", 0)
     article_id, article_new = _upsert_article(conn, entry, now)
     existing = conn.execute(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -147,6 +147,17 @@ def open_engine(url: str) -> Engine:
         f"database is at revision {current}, this Dyad needs {head}: run 'dyad db upgrade'",
         item=_safe(url),
     )
+
+
+BATCH_KEYS = 500
+"""Keys per ``IN (...)`` list of a batch lookup (SQLite allows 32,766 bound parameters)."""
+
+
+def in_chunks(keys: Iterable[Any]) -> Iterator[list[Any]]:
+    """``keys`` without repeats, in lists of at most ``BATCH_KEYS`` for ``IN (...)``."""
+    unique = list(dict.fromkeys(keys))
+    for start in range(0, len(unique), BATCH_KEYS):
+        yield unique[start : start + BATCH_KEYS]
 
 
 def upsert_insert(conn: Connection, table: Any) -> Any:

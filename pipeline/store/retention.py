@@ -9,12 +9,12 @@ so a feed still listing an old item does not bring it back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, delete, select
 
-from pipeline.store.db import upsert_insert
+from pipeline.store.db import in_chunks, upsert_insert
 from pipeline.store.tables import (
     ArticleRow,
     EntryRow,
@@ -39,10 +39,13 @@ def entry_tombstone(feed_id: int, entry_key: str) -> str:
     return f"entry {feed_id} {entry_key}"
 
 
-def is_tombstoned(conn: Connection, keys: Sequence[str]) -> bool:
-    """True when any of ``keys`` was purged."""
-    found = conn.execute(select(TombstoneRow.key).where(TombstoneRow.key.in_(list(keys))))
-    return found.first() is not None
+def tombstoned(conn: Connection, keys: Iterable[str]) -> set[str]:
+    """Which of ``keys`` a purge left a tombstone for (empty: none was purged)."""
+    found: set[str] = set()
+    for chunk in in_chunks(keys):
+        rows = conn.execute(select(TombstoneRow.key).where(TombstoneRow.key.in_(chunk)))
+        found.update(rows.scalars())
+    return found
 
 
 def purge_before(engine: Engine, cutoff: datetime, now: datetime) -> dict[str, int]:

@@ -3,9 +3,10 @@
 On the 181 real pages of ``../shared/corpus/articles/html``, in one process, it times each step
 of what an ingest worker does with a fetched page (``pipeline.jobs.page_work.extract_and_detect``)
 beside ``bench_ingest``'s floor (``bench/floor.py``: lxml parse, then trafilatura's fast pass
-with Dyad's options, on the raw page). Each pass runs every page through the floor, then
-through the worker's steps one after the other, then through ``extract_and_detect`` whole (the
-check that the steps add up to the real thing); CPU time, medians of ``--passes``.
+with Dyad's options, on the raw page), with glibc's mmap threshold pinned as in the workers and
+the caches of parsed styles emptied before each loop. Each pass runs every page through the
+floor, then through the worker's steps one after the other, then through ``extract_and_detect``
+whole (the check that the steps add up to the real thing); CPU time, medians of ``--passes``.
 
 The last lines say what follows for ``bench_ingest``'s ratio: the work a worker does besides
 trafilatura's passes (decoding, page styles, hidden text, metadata, the full pass on short
@@ -38,7 +39,8 @@ from pipeline.extract import check_complexity  # noqa: E402
 from pipeline.extract import page as P  # noqa: E402
 from pipeline.extract.metadata import page_metadata  # noqa: E402
 from pipeline.jobs.page_work import DetectInput, extract_and_detect, text_hash  # noqa: E402
-from pipeline.textclean import drop_hidden, drop_non_text, styled_document  # noqa: E402
+from pipeline.memory import pin_mmap_threshold  # noqa: E402
+from pipeline.textclean import drop_hidden, drop_non_text, styled_document, visibility  # noqa: E402
 
 MAX_TAGS, TEXT_MAX = 200_000, 200_000
 STEPS = (
@@ -96,10 +98,17 @@ def worker_steps(body: bytes, url: str, gaz: Any, clock: dict[str, float]) -> No
     step(STEPS[10], lambda: pickle.dumps((text_hash(text), text, metadata, detection)))
 
 
+def _clear_caches() -> None:
+    """Forget parsed style attributes: a worker sees each page once, not once per step loop."""
+    visibility.declarations.cache_clear()
+    visibility._parsed.cache_clear()
+
+
 def one_pass(pages: list[bytes]) -> dict[str, float]:
     """CPU seconds of the floor, of each worker step and of ``extract_and_detect`` whole."""
     gaz = load_gazetteer()
     clock: dict[str, float] = {}
+    _clear_caches()
     started = time.process_time()
     for k, body in enumerate(pages):
         tree = trafilatura.utils.load_html(body)
@@ -109,6 +118,7 @@ def one_pass(pages: list[bytes]) -> dict[str, float]:
     for k, body in enumerate(pages):
         worker_steps(body, f"https://x.example/{k}", gaz, clock)
     given = DetectInput("", None, None, None)
+    _clear_caches()
     started = time.process_time()
     for k, body in enumerate(pages):
         extract_and_detect(body, None, f"https://x.example/{k}", MAX_TAGS, TEXT_MAX, given)
@@ -126,6 +136,7 @@ def main() -> int:
         print(f"needs the real pages in {folder} (../shared/corpus); not found", file=sys.stderr)
         return 2
     pages = [gzip.decompress(p.read_bytes()) for p in sorted(folder.glob("*.html.gz"))]
+    pin_mmap_threshold()  # as in the extraction workers
     one_pass(pages[:5])  # imports and caches warm
     passes = [one_pass(pages) for _ in range(args.passes)]
     median = {key: statistics.median(p[key] for p in passes) for key in passes[0]}

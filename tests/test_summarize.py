@@ -727,3 +727,24 @@ def test_a_story_whose_summary_fails_unexpectedly_costs_only_itself(
     monkeypatch.setattr(service, "summarize_locally", real)
     later = jobs.summarize_stories(settings)
     assert later.crashed == 0 and later.statuses == {"local": report.crashed}
+
+
+def test_a_run_in_which_every_summary_fails_unexpectedly_fails(
+    tmp_path: Path, ingested_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fault injection as above, on every story: the run fails (the CLI exits 1, the Airflow
+    task fails) after recording each story's error, instead of reporting success."""
+    from pipeline.errors import SummaryCrashed
+    from pipeline.summarize import service
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("broken for every story")
+
+    store_copy(tmp_path, ingested_db)
+    settings = make_settings(tmp_path)
+    monkeypatch.setattr(service, "summarize_locally", failing)
+    with pytest.raises(SummaryCrashed, match=f"all {LOCAL_STORIES} stories failed"):
+        jobs.summarize_stories(settings)
+    rows = [r for rows in jobs.store_status(settings).values() for r in rows]
+    shown = [r for r in rows if r.get("kind") == "summary_crashed"]
+    assert shown and shown[0]["count"] == LOCAL_STORIES

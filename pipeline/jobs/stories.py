@@ -118,7 +118,9 @@ def summarize_stories(
     """Bring the summaries of stories up to date: the stories given by id (already clustered,
     e.g. by the DAG's cluster step), or else those clustered now from the bilateral articles
     first seen in [since, until] (default: the last 7 days). ``force`` ignores stored summaries
-    and the cache (a backfill with a new model). Never raises for one story."""
+    and the cache (a backfill with a new model). Never raises for one story: a story whose
+    summary fails unexpectedly is recorded (``summary_crashed``) and the run goes on; raises
+    ``SummaryCrashed`` only when that happened to every story of the run."""
     started = time.monotonic()
     now = clock()
     until = until or now

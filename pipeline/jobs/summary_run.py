@@ -210,8 +210,15 @@ class SummaryRun:
         for story in stories:
             try:
                 self.summarize_one(story, confirmed=not final_ids.isdisjoint(story.article_ids))
+            except SQLAlchemyError:
+                raise  # the store itself failed: the run fails, as any store failure does
             except Exception as exc:  # a bug on one story must not cost the others
                 self._crashed(story, exc)
+        if stories and self.tally.crashed == len(stories):
+            raise SummaryCrashed(
+                f"no summary made: all {len(stories)} stories failed unexpectedly "
+                "(dyad status shows each error)"
+            )
         if chat is not None:
             _save_shape(engine, chat, self.now)
         self.tally.model_failed = (
@@ -220,7 +227,8 @@ class SummaryRun:
         self.tally.cost_usd = round(self.tally.cost_usd, 6)
 
     def _crashed(self, story: Story, exc: Exception) -> None:
-        """Log and record a story whose summary failed unexpectedly; it keeps what it had."""
+        """Log and record a story whose summary failed unexpectedly (not the store: that fails
+        the run); it keeps what it had. When every story of the run fails so, the run fails."""
         log.exception("story %s not summarised", story.id)
         error = SummaryCrashed(f"summary not made: {type(exc).__name__}: {exc}"[:2000])
         record_failure_safely(

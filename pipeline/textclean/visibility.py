@@ -282,9 +282,10 @@ def hidden_parts(
 
 
 def _screen_reader_only(root: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
-    """The elements below ``root`` with a screen-reader-only class, in any letter case (one
-    look at all class attributes first: most pages have none; when every such name is written
-    in lower case, as nearly always, lxml finds the elements in C)."""
+    """The elements below ``root`` with a screen-reader-only class, its letters in any case
+    (``str.lower``: "ſr-only" is not "sr-only", as to a browser; one look at all class
+    attributes first: most pages have none; when every such name is written in lower case, as
+    nearly always, lxml finds the elements in C)."""
     classes = " ".join(_CLASSES(root))
     lowered = classes.lower()
     names = tuple(sorted(name for name in SCREEN_READER_CLASSES if name in lowered))

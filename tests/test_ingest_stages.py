@@ -183,3 +183,38 @@ def test_an_item_changed_by_a_later_feed_of_the_same_run_is_fetched_again(
     finally:
         engine.dispose()
     assert status == ["extracted"]
+
+
+def test_an_item_changed_while_its_page_is_fetched_is_fetched_after_the_change(
+    tmp_path: Path, server: LoopbackServer, second_server: LoopbackServer
+) -> None:
+    """The later feed changes the item while the page is on its way (the page answers in two
+    seconds, the feed in half a second): the page fetched before the change is not stored over
+    the feed's change; it is fetched again once the change is stored, and the article ends
+    extracted from that later fetch (it used to end extracted from the earlier one, the change
+    never fetched)."""
+    settings = make_settings(tmp_path)
+    page = article_html("India and Russia sign oil deal", STORY)
+    server.add("/a", page, content_type="text/html")
+
+    def feeds(first: str, second: str) -> Path:
+        item = {"title": "India and Russia sign oil deal", "link": server.url("/a")}
+        fast = feed(server, "/fast", [item | {"description": first}])
+        later = feed(second_server, "/later", [item | {"description": second}], delay=0.5)
+        return write_feeds(tmp_path / "feeds.yaml", [fast, later])
+
+    jobs.run_ingest(settings, feeds("Oil deal signed.", "Oil deal signed."))
+    assert len(server.hits("/a")) == 1
+    server.add("/a", page, content_type="text/html", delay=SLOW_FEED_SECONDS)
+    again = jobs.run_ingest(settings, feeds("Reactors agreed.", "Reactors and oil agreed."))
+    later_stored = second_server.hits("/later")[-1].at + 0.5
+    fetches = [hit.at for hit in server.hits("/a")]
+    assert len(fetches) == 3 and fetches[-1] > later_stored - 0.1
+    assert again.articles.extracted == 1 and again.articles.deferred == 0
+    engine = open_engine(settings.effective_database_url)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(text("select status, feed_summary from articles")).one()
+    finally:
+        engine.dispose()
+    assert tuple(row) == ("extracted", "Reactors and oil agreed.")

@@ -33,6 +33,7 @@ from pipeline.records import (
 from pipeline.store.articles import (
     PendingArticle,
     claim_article,
+    pending_article,
     pending_articles,
     save_article_failure,
     save_extraction,
@@ -43,9 +44,15 @@ ARTICLE_LEASE = timedelta(minutes=15)
 """How long a claimed article is left to this run (fetch + extraction take far less)."""
 
 
+CHANGED_MEANWHILE = "changed meanwhile"
+"""``process_article``'s outcome when a feed changed the item while its page was fetched: the
+page was not stored and the article is pending again (``PageQueue`` fetches it once more)."""
+
+
 class PageQueue:
-    """The shard's page work: articles queued per feed, each once (again only when a later
-    feed of the run changed its item after its page was done), run by the page threads."""
+    """The shard's page work, run by the page threads: each feed's due articles, each article
+    once, and once more when a feed of the run changed its item while or after its page was
+    fetched (``ShardContext.changed``)."""
 
     def __init__(self, ctx: ShardContext, executor: ThreadPoolExecutor) -> None:
         self._ctx = ctx
@@ -59,6 +66,13 @@ class PageQueue:
         earlier = self._queued.get(article_id)
         return earlier is None or (earlier.done() and article_id in self._ctx.changed)
 
+    def _submit(self, article: PendingArticle) -> None:
+        """Queue one article (the lock held)."""
+        self._ctx.changed.discard(article.id)  # only a change after this counts
+        future = self._executor.submit(self._run, article)
+        self._queued[article.id] = future
+        self._futures.append(future)
+
     def add_feed(self, feed_id: int) -> None:
         """Queue the feed's articles whose page is due and that are wanted (``_wanted``)."""
         s = self._ctx.settings
@@ -70,16 +84,38 @@ class PageQueue:
                 return
             self._ctx.progress("articles", len(fresh))
             for article in fresh:
-                self._ctx.changed.discard(article.id)  # only a change after this counts
-                future = self._executor.submit(process_article, self._ctx, article)
-                self._queued[article.id] = future
-                self._futures.append(future)
+                self._submit(article)
+
+    def _run(self, article: PendingArticle) -> str:
+        """``process_article``, then the article queued again when a feed changed its item
+        meanwhile (the new future counts it; a change that is not fetched again in this run
+        leaves the article pending, counted as deferred)."""
+        status = process_article(self._ctx, article)
+        with self._lock:
+            if article.id not in self._ctx.changed:
+                return ArticleStatus.PENDING if status == CHANGED_MEANWHILE else status
+            s = self._ctx.settings
+            now = self._ctx.clock()
+            again = pending_article(self._ctx.engine, article.id, now, s.extract.max_attempts)
+            if again is None:
+                return ArticleStatus.PENDING if status == CHANGED_MEANWHILE else status
+            self._ctx.progress("articles", 1)
+            self._submit(again)
+        return status
 
     def counts(self) -> ArticleCounts:
-        """Wait for every queued page and count the outcomes."""
-        with self._lock:
-            futures = list(self._futures)
-        outcomes = Counter(f.result() for f in futures)
+        """Wait for every queued page (also those queued again meanwhile) and count the
+        outcomes; a fetch whose page was not stored because a feed changed the item meanwhile
+        is not counted (the fetch after the change is)."""
+        outcomes: Counter[str] = Counter()
+        counted = 0
+        while True:  # a page may queue its article again before its own future is done
+            with self._lock:
+                futures = self._futures[counted:]
+            if not futures:
+                break
+            outcomes.update(f.result() for f in futures)
+            counted += len(futures)
         return ArticleCounts(
             extracted=outcomes[ArticleStatus.EXTRACTED],
             fallback=outcomes[ArticleStatus.FALLBACK],
@@ -145,7 +181,8 @@ def _detect_input(ctx: ShardContext, article: PendingArticle) -> DetectInput | N
 
 
 def process_article(ctx: ShardContext, article: PendingArticle) -> str:
-    """Claim, fetch, extract (and detect in the worker), store one article; its new status."""
+    """Claim, fetch, extract (and detect in the worker), store one article; its new status, or
+    ``CHANGED_MEANWHILE`` when a feed changed its item during the fetch (nothing stored)."""
     try:
         if not claim_article(ctx.engine, article.id, ctx.clock(), ARTICLE_LEASE):
             return ArticleStatus.PENDING  # another ingest has it now
@@ -160,9 +197,17 @@ def process_article(ctx: ShardContext, article: PendingArticle) -> str:
             )
         except DyadError as error:
             return _save_failure(ctx, article, error)
-        save_extraction(
-            ctx.engine, article.id, work.page, work.content_hash, ctx.clock(), work.detection
+        saved = save_extraction(
+            ctx.engine,
+            article.id,
+            work.page,
+            work.content_hash,
+            ctx.clock(),
+            work.detection,
+            entry_hash=article.entry_hash,
         )
+        if not saved:
+            return CHANGED_MEANWHILE
         if work.detection is not None:
             detection = work.detection
             ctx.detected.append(detection.dyad if detection.bilateral else None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, true, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from pipeline.errors import DyadError
@@ -326,12 +326,14 @@ class PendingArticle:
     attempts: int
     title: str = ""
     published_at: datetime | None = None
+    entry_hash: str | None = None
+    """The article's item when its page became due: ``save_extraction`` stores the page only
+    while the item is still that one."""
 
 
-def pending_articles(
-    engine: Engine, feed_ids: Sequence[int], now: datetime, max_attempts: int
-) -> list[PendingArticle]:
-    """Articles of these feeds whose page still has to be fetched and whose retry time came."""
+def _due(engine: Engine, now: datetime, max_attempts: int, among: Any) -> list[PendingArticle]:
+    """The pending articles ``among`` selects whose page has to be fetched (a link, attempts
+    left) and whose retry time came."""
     stmt = (
         select(
             ArticleRow.id,
@@ -339,23 +341,38 @@ def pending_articles(
             ArticleRow.attempts,
             ArticleRow.title,
             ArticleRow.published_at,
+            ArticleRow.entry_hash,
         )
         .where(
             ArticleRow.status == ArticleStatus.PENDING,
             ArticleRow.url.is_not(None),
             ArticleRow.attempts < max_attempts,
             (ArticleRow.next_attempt_after.is_(None)) | (ArticleRow.next_attempt_after <= now),
-            ArticleRow.id.in_(
-                select(EntryRow.article_id).where(EntryRow.feed_id.in_(list(feed_ids)))
-            ),
+            among,
         )
         .order_by(ArticleRow.id)
     )
     with engine.connect() as conn:
         return [
-            PendingArticle(r.id, r.url, r.attempts, r.title or "", r.published_at)
+            PendingArticle(r.id, r.url, r.attempts, r.title or "", r.published_at, r.entry_hash)
             for r in conn.execute(stmt)
         ]
+
+
+def pending_articles(
+    engine: Engine, feed_ids: Sequence[int], now: datetime, max_attempts: int
+) -> list[PendingArticle]:
+    """Articles of these feeds whose page still has to be fetched and whose retry time came."""
+    of_feeds = select(EntryRow.article_id).where(EntryRow.feed_id.in_(list(feed_ids)))
+    return _due(engine, now, max_attempts, ArticleRow.id.in_(of_feeds))
+
+
+def pending_article(
+    engine: Engine, article_id: int, now: datetime, max_attempts: int
+) -> PendingArticle | None:
+    """The article, when its page still has to be fetched and its retry time came."""
+    found = _due(engine, now, max_attempts, ArticleRow.id == article_id)
+    return found[0] if found else None
 
 
 def claim_article(engine: Engine, article_id: int, now: datetime, lease: timedelta) -> bool:
@@ -383,11 +400,14 @@ def save_extraction(
     content_hash: str,
     now: datetime,
     detection: DyadDetection | None = None,
-) -> None:
+    entry_hash: str | None = None,
+) -> bool:
     """Store the page's text and metadata; the article becomes "extracted". With
     ``detection`` (made on this text, the article's title and date), its result is stored in
     the same statement, as ``pipeline.store.detection.save_detection`` stores it; without, the
-    article waits for detection (no gazetteer version)."""
+    article waits for detection (no gazetteer version). With ``entry_hash`` (the item's when
+    the page became due), nothing is stored when a feed changed the item meanwhile: the article
+    stays pending, its page due again. Returns whether the page was stored."""
     values: dict[str, Any] = {
         "gazetteer_version": None,
         "text": page.text,
@@ -407,12 +427,14 @@ def save_extraction(
         values["title"] = page.title
     if detection is not None:
         values.update(detection_values(detection))
+    same_item = ArticleRow.entry_hash == entry_hash if entry_hash is not None else true()
     with engine.begin() as conn:
-        conn.execute(
+        stored = conn.execute(
             update(ArticleRow)
-            .where(ArticleRow.id == article_id)
+            .where(ArticleRow.id == article_id, same_item)
             .values(attempts=ArticleRow.attempts + 1, **values)
         )
+    return bool(stored.rowcount)
 
 
 def save_article_failure(

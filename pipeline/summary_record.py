@@ -106,6 +106,13 @@ class Position(_Strict):
     )
     cites: list[int] = _CITES
 
+    @classmethod
+    def unheard(cls, country: str) -> Position:
+        """``country``'s side when the sources give it no statement (nothing made up)."""
+        return cls(
+            country=country, voice=Voice.NONE, position="", speaker=None, quote=None, cites=[]
+        )
+
 
 class Quote(_Strict):
     """The story's representative quotation: verbatim, attributed, about the relationship."""

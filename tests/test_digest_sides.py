@@ -107,14 +107,7 @@ def first_story() -> StorySummary:
                     quote=None,
                     cites=[2],
                 ),
-                Position(
-                    country="RU",
-                    voice=Voice.NONE,
-                    position="",
-                    speaker=None,
-                    quote=None,
-                    cites=[],
-                ),
+                Position.unheard("RU"),
             ],
         ),
     )
@@ -141,14 +134,7 @@ def follow_story() -> StorySummary:
                     quote="our energy security is not negotiable",
                     cites=[1, 2],
                 ),
-                Position(
-                    country="RU",
-                    voice=Voice.NONE,
-                    position="",
-                    speaker=None,
-                    quote=None,
-                    cites=[],
-                ),
+                Position.unheard("RU"),
             ],
             quote=Quote(
                 text="this protocol settles the question of fuel for a generation",

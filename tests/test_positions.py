@@ -48,13 +48,7 @@ def side(summary: LLMSummary, country: str) -> Position:
 
 
 def assert_silent(position: Position) -> None:
-    assert position.voice is Voice.NONE
-    assert (position.position, position.speaker, position.quote, position.cites) == (
-        "",
-        None,
-        None,
-        [],
-    )
+    assert position == Position.unheard(position.country)
 
 
 VISIT = article(

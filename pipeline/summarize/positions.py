@@ -172,9 +172,7 @@ def position_of(
     """``country``'s position from the statements found (the module's rules)."""
     own = [s for s in found if s.attribution.country == country]
     if not own:
-        return Position(
-            country=country, voice=Voice.NONE, position="", speaker=None, quote=None, cites=[]
-        )
+        return Position.unheard(country)
     best = min(own, key=lambda s: _rank(s, found, other_terms))
     cites = cites_of(best.sentence, articles, best.article + 1) or [best.article + 1]
     text = clause_of(best) if _shared(best, found) else best.sentence
